@@ -1,0 +1,219 @@
+"""Command line: `python -m ingest <command>` (or `./run <command>`)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+import textwrap
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA_DIR = Path("data")
+
+
+def _project_settings(overrides: dict[str, Any]) -> Any:
+    if str(PROJECT_ROOT) not in sys.path:
+        sys.path.insert(0, str(PROJECT_ROOT))  # the pipelines package sits beside ingest/
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "ingest.settings")
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    for name, value in overrides.items():
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+@contextlib.contextmanager
+def mongo_store(uri: str | None, data_dir: Path) -> Iterator[str]:
+    """The MongoDB to use: the given URI, else an embedded server for the duration."""
+    from ingest.store.client import redact_uri
+    from ingest.store.embedded import EmbeddedMongo
+
+    if uri:
+        print(f"store: {redact_uri(uri)}", file=sys.stderr)
+        yield uri
+        return
+    with EmbeddedMongo(data_dir) as server:
+        print(f"store: embedded MongoDB-wire server at {server.uri} (data in {data_dir})",
+              file=sys.stderr)
+        yield server.uri
+
+
+def run_crawl(spider_args: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """One crawl in this process; returns its final stats."""
+    from scrapy.crawler import CrawlerProcess
+
+    from ingest.spiders.news import NewsSpider
+
+    process = CrawlerProcess(_project_settings(settings))
+    crawler = process.create_crawler(NewsSpider)
+    process.crawl(crawler, **spider_args)
+    process.start()
+    return crawler.stats.get_stats()
+
+
+def crawl_exit_code(stats: dict[str, Any]) -> int:
+    """0 when the run finished and stored articles; 1 otherwise (for schedulers)."""
+    if stats.get("finish_reason") != "finished":
+        return 1
+    if not stats.get("extract/articles"):
+        print("error: no article was extracted", file=sys.stderr)
+        return 1
+    if stats.get("mongo/dead_lettered"):
+        print(f"error: {stats['mongo/dead_lettered']} articles could not be stored "
+              "(see the dead-letter folder)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _crawl_settings(args: argparse.Namespace, uri: str) -> dict[str, Any]:
+    settings: dict[str, Any] = {"MONGO_URI": uri, "MONGO_DATABASE": args.database,
+                                "DEAD_LETTER_DIR": str(args.data_dir / "dead-letter")}
+    if args.log_file:
+        args.log_file.parent.mkdir(parents=True, exist_ok=True)
+        settings["LOG_FILE"] = str(args.log_file)
+        settings["LOG_FILE_APPEND"] = True
+    if args.log_level:
+        settings["LOG_LEVEL"] = args.log_level
+    return settings
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from ingest.sites import ProfileError, load_profile
+
+    try:
+        load_profile(args.site)
+    except ProfileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    spider_args: dict[str, Any] = {"site": args.site}
+    if args.start_url:
+        spider_args["start_urls"] = ",".join(args.start_url)
+    if args.base_url:
+        spider_args["base_url"] = args.base_url
+    if args.all_categories:
+        spider_args["all_categories"] = "true"
+    if args.max_pages is not None:
+        spider_args["max_pages"] = str(args.max_pages)
+    uri = args.mongo_uri or os.environ.get("MONGO_URI")
+    with mongo_store(uri, args.data_dir / "store") as store_uri:
+        stats = run_crawl(spider_args, _crawl_settings(args, store_uri))
+        print_run(stats)
+    return crawl_exit_code(stats)
+
+
+def print_run(stats: dict[str, Any]) -> None:
+    get = stats.get
+    print(f"run: {get('finish_reason')} | pages {get('response_received_count', 0)} | "
+          f"articles {get('extract/articles', 0)} | new {get('mongo/new', 0)} | "
+          f"changed {get('mongo/changed', 0)} | unchanged {get('mongo/unchanged', 0)} | "
+          f"dead-lettered {get('mongo/dead_lettered', 0)}", file=sys.stderr)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Serve the bundled demo site on 127.0.0.1 and crawl all of it into the store."""
+    from ingest.demo.site import DemoServer, DemoSite
+
+    started = time.monotonic()
+    site = DemoSite(n_articles=args.articles)
+    uri = args.mongo_uri or os.environ.get("MONGO_URI")
+    with DemoServer(site, port=args.port) as server, mongo_store(uri, args.data_dir / "store") as store_uri:
+        print(f"demo site: {server.base_url} ({len(site.articles)} articles, "
+              f"{len(site.categories)} categories)", file=sys.stderr)
+        spider_args = {"site": "demo", "base_url": server.base_url, "all_categories": "true"}
+        stats = run_crawl(spider_args, _crawl_settings(args, store_uri))
+        print_run(stats)
+        print_summary(store_uri, args.database, site="demo")
+    print(f"wall time: {time.monotonic() - started:.1f}s", file=sys.stderr)
+    return crawl_exit_code(stats)
+
+
+def print_summary(uri: str, database: str, site: str | None = None) -> None:
+    from ingest.store.client import connect
+    from ingest.store.queries import corpus_summary
+
+    with connect(uri) as client:
+        summary = corpus_summary(client[database], site)
+    print(f"\n{summary['articles']} articles stored, {summary['revisions']} revisions")
+    print(f"published from {summary['published_from']} to {summary['published_to']}")
+    print("categories: " + ", ".join(f"{name} ({n})" for name, n in summary["categories"]))
+    sample = summary["sample"]
+    if sample:
+        print("\nsample article:")
+        print(f"  url:       {sample.get('canonical_url')}")
+        print(f"  title:     {sample.get('title')}")
+        print(f"  published: {sample.get('published_at')} (from {sample.get('date_source')})")
+        print(f"  categories: {', '.join(sample.get('categories') or [])}")
+        for caption in sample.get("captions") or []:
+            print(f"  caption:   {caption.get('text')} [{caption.get('image_url')}]")
+        body = textwrap.shorten(sample.get("body") or "", 400, placeholder=" ...")
+        print(textwrap.indent(textwrap.fill(body, 90), "  "))
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    uri = args.mongo_uri or os.environ.get("MONGO_URI")
+    with mongo_store(uri, args.data_dir / "store") as store_uri:
+        print_summary(store_uri, args.database, args.site)
+    return 0
+
+
+def cmd_sites(args: argparse.Namespace) -> int:
+    from ingest.sites import available_profiles, load_profile
+
+    for name in available_profiles():
+        profile = load_profile(name)
+        print(f"{name:14} {profile.title}  start: {', '.join(profile.start_urls) or '(give --start-url)'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ingest", description="News crawling and ingestion.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def store_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--mongo-uri", help="MongoDB to use (default: $MONGO_URI, else an embedded server)")
+        p.add_argument("--database", default="news", help="database name (default: news)")
+        p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
+                       help="local data folder: embedded store, dead letters (default: ./data)")
+
+    def log_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--log-file", type=Path, help="also write the crawl log to this file")
+        p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+
+    crawl = sub.add_parser("crawl", help="crawl a site into the store")
+    crawl.add_argument("--site", default="wordpress", help="site profile name or TOML path")
+    crawl.add_argument("--start-url", action="append", help="category listing URL (repeatable)")
+    crawl.add_argument("--base-url", help="resolve the profile's relative URLs against this")
+    crawl.add_argument("--all-categories", action="store_true", help="crawl every category in the menu")
+    crawl.add_argument("--max-pages", type=int, help="listing pages per category (0: all)")
+    store_options(crawl)
+    log_options(crawl)
+    crawl.set_defaults(func=cmd_crawl)
+
+    demo = sub.add_parser("demo", help="serve the demo site locally and crawl it")
+    demo.add_argument("--articles", type=int, default=320)
+    demo.add_argument("--port", type=int, default=0)
+    store_options(demo)
+    log_options(demo)
+    demo.set_defaults(func=cmd_demo, data_dir=DEFAULT_DATA_DIR / "demo")
+
+    summary = sub.add_parser("summary", help="what the store holds")
+    summary.add_argument("--site")
+    store_options(summary)
+    summary.set_defaults(func=cmd_summary)
+
+    sites = sub.add_parser("sites", help="list the bundled site profiles")
+    sites.set_defaults(func=cmd_sites)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    return args.func(args)

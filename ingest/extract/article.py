@@ -1,0 +1,96 @@
+"""extract_article: every field of a news article page, from its HTML and URL alone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ingest.extract import selectors
+from ingest.extract.body import extract_body, find_body_container
+from ingest.extract.captions import extract_captions
+from ingest.extract.html import HtmlElement, first, parse_html, select_regions
+from ingest.extract.metadata import link_texts
+from ingest.extract.metadata import (
+    extract_authors,
+    extract_canonical_url,
+    extract_language,
+    extract_source_id,
+    extract_structured_data,
+    extract_title,
+    meta_content,
+)
+from ingest.extract.pubdate import extract_dates
+
+
+@dataclass(frozen=True)
+class ExtractionRules:
+    """Per-site selectors placed in front of the generic ones (from a site profile)."""
+
+    article: tuple[str, ...] = ()
+    title: tuple[str, ...] = ()
+    body: tuple[str, ...] = ()
+    noise: tuple[str, ...] = ()
+    dates: tuple[str, ...] = ()
+    url_id_pattern: str | None = None
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any] | None) -> ExtractionRules:
+        data = data or {}
+
+        def as_tuple(key: str) -> tuple[str, ...]:
+            value = data.get(key) or ()
+            return (value,) if isinstance(value, str) else tuple(value)
+
+        return cls(as_tuple("article"), as_tuple("title"), as_tuple("body"), as_tuple("noise"),
+                   as_tuple("dates"), data.get("url_id_pattern"))
+
+
+GENERIC = ExtractionRules()
+
+
+def article_scope(root: HtmlElement, rules: ExtractionRules) -> HtmlElement:
+    scope = first(root, rules.article + selectors.ARTICLE_SCOPE)
+    if scope is None:
+        scope = root.find("body")
+    return scope if scope is not None else root
+
+
+def extract_article(html: str | bytes, url: str, rules: ExtractionRules = GENERIC) -> dict[str, Any]:
+    """All raw fields of an article page. Dates stay raw strings (see ingest.dates)."""
+    root = parse_html(html)
+    scope = article_scope(root, rules)
+    excluded = select_regions(root, selectors.OUTSIDE_ARTICLE)
+    excluded.discard(scope)
+    structured = extract_structured_data(root)
+
+    captions = extract_captions(scope, url, excluded)
+    container = find_body_container(scope, excluded, rules.body)
+    body = extract_body(container, captions, rules.noise) if container is not None else None
+    dates = extract_dates(root, scope, url, structured, excluded, rules.dates)
+
+    categories = link_texts(scope, "category") or structured.sections
+    if not categories:
+        section = meta_content(root, "meta[property='article:section']")
+        categories = [section] if section else []
+    tags = link_texts(scope, "tag", exact=True) or structured.keywords
+    if not tags:
+        tags = [t.get("content").strip() for t in root.cssselect("meta[property='article:tag']")
+                if (t.get("content") or "").strip()]
+
+    return {
+        "url": url,
+        "canonical_url": extract_canonical_url(root, url),
+        "title": extract_title(root, scope, structured, rules.title),
+        "body": body.text if body else "",
+        "body_html": body.html if body else "",
+        "lead": body.paragraphs[0] if body and body.paragraphs else None,
+        "captions": captions,
+        "authors": extract_authors(root, scope, structured),
+        "categories": categories,
+        "tags": tags,
+        "language": extract_language(root, structured),
+        "source_id": extract_source_id(root, url, rules.url_id_pattern),
+        "published_raw": dates.published_raw,
+        "modified_raw": dates.modified_raw,
+        "date_source": dates.date_source,
+    }

@@ -1,0 +1,91 @@
+"""The article body: find its container, strip what is not the article, read its blocks."""
+
+from __future__ import annotations
+
+import copy
+
+import lxml.html
+from dataclasses import dataclass
+
+from lxml_html_clean import Cleaner
+
+from ingest.extract import selectors
+from ingest.extract.html import HtmlElement, inside_any, iter_blocks
+from ingest.text import collapse_spaces, near_duplicate
+
+SANITIZER = Cleaner(
+    scripts=True, javascript=True, comments=True, style=True, inline_style=True, links=True,
+    meta=True, page_structure=True, processing_instructions=True, embedded=True, frames=True,
+    forms=True, annoying_tags=True, remove_unknown_tags=False, safe_attrs_only=True,
+    safe_attrs=frozenset({"href", "title", "alt"}),
+    allow_tags={"p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "pre",
+                "a", "strong", "em", "b", "i", "u", "sub", "sup", "br", "code", "table",
+                "thead", "tbody", "tr", "td", "th", "div"},
+)
+
+
+@dataclass
+class Body:
+    paragraphs: list[str]
+    html: str
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+def find_body_container(scope: HtmlElement, excluded: set[HtmlElement],
+                        body_selectors: tuple[str, ...] = ()) -> HtmlElement | None:
+    for selector in body_selectors + selectors.BODY:
+        candidates = [e for e in scope.cssselect(selector) if not inside_any(e, excluded)]
+        if candidates:
+            return max(candidates, key=_paragraph_weight)
+    return _densest_block(scope, excluded)
+
+
+def _paragraph_weight(element: HtmlElement) -> int:
+    return sum(len(p.text_content()) for p in element.iter("p"))
+
+
+def _densest_block(scope: HtmlElement, excluded: set[HtmlElement]) -> HtmlElement | None:
+    """The element whose own <p> children hold the most text: where themes without known
+    class names keep the article."""
+    best, best_weight = None, 0
+    for element in scope.iter("div", "section", "article", "main", "td"):
+        if inside_any(element, excluded):
+            continue
+        weight = sum(len(collapse_spaces(p.text_content())) for p in element.iterchildren("p"))
+        if weight > best_weight:
+            best, best_weight = element, weight
+    return best
+
+
+def strip_noise(container: HtmlElement, noise_selectors: tuple[str, ...] = ()) -> HtmlElement:
+    """A copy of the container without scripts, captions, share boxes, related posts..."""
+    clone = copy.deepcopy(container)
+    clone.tail = None
+    for selector in noise_selectors + selectors.BODY_NOISE:
+        for element in clone.cssselect(selector):
+            if element is not clone and element.getparent() is not None:
+                element.drop_tree()
+    return clone
+
+
+def extract_body(container: HtmlElement, captions: list[dict],
+                 noise_selectors: tuple[str, ...] = ()) -> Body:
+    cleaned = strip_noise(container, noise_selectors)
+    caption_texts = [c["text"] for c in captions] + [c["alt"] for c in captions if c["alt"]]
+    paragraphs = [
+        text for _tag, text in iter_blocks(cleaned)
+        if not any(near_duplicate(text, caption) for caption in caption_texts)
+    ]
+    return Body(paragraphs, sanitized_html(cleaned) if paragraphs else "")
+
+
+def sanitized_html(element: HtmlElement) -> str:
+    """Body markup safe to show: structure, links and emphasis only; no script, style,
+    event handler or unknown attribute survives."""
+    cleaned = SANITIZER.clean_html(copy.deepcopy(element))
+    cleaned.tag = "div"
+    cleaned.attrib.clear()
+    return lxml.html.tostring(cleaned, encoding="unicode").strip()

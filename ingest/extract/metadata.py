@@ -1,0 +1,226 @@
+"""Page metadata: JSON-LD, meta tags and WordPress conventions.
+
+Each extract_* function returns None (or an empty list) on a miss so callers can chain
+fallbacks."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urljoin, urlparse
+
+from ingest.extract.html import HtmlElement, first, text_of
+from ingest.extract import selectors
+from ingest.text import collapse_spaces
+
+ARTICLE_TYPES = frozenset(
+    "Article NewsArticle BlogPosting ReportageNewsArticle AnalysisNewsArticle OpinionNewsArticle "
+    "BackgroundNewsArticle ReviewNewsArticle LiveBlogPosting TechArticle ScholarlyArticle "
+    "SocialMediaPosting Report".split()
+)
+PAGE_TYPES = frozenset("WebPage ItemPage".split())
+
+
+@dataclass
+class StructuredData:
+    """The fields a page states about itself in JSON-LD, best object first."""
+
+    headline: str | None = None
+    date_published: str | None = None
+    date_modified: str | None = None
+    authors: list[str] = field(default_factory=list)
+    sections: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    language: str | None = None
+    url: str | None = None
+
+
+def _json_ld_objects(root: HtmlElement) -> Iterator[dict[str, Any]]:
+    for script in root.xpath("//script[@type='application/ld+json']"):
+        raw = (script.text or "").strip()
+        raw = re.sub(r"^\s*(<!\[CDATA\[|//\s*<!\[CDATA\[)|(\]\]>|//\s*\]\]>)\s*$", "", raw)
+        if not raw:
+            continue
+        try:
+            data = json.loads(raw, strict=False)
+        except ValueError:
+            continue
+        yield from _flatten(data)
+
+
+def _flatten(data: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(data, list):
+        for entry in data:
+            yield from _flatten(entry)
+    elif isinstance(data, dict):
+        if "@graph" in data:
+            yield from _flatten(data["@graph"])
+        if "@type" in data:
+            yield data
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    kind = obj.get("@type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return {k.rsplit("/", 1)[-1] for k in kinds if isinstance(k, str)}
+
+
+def _names(value: Any, graph: dict[str, dict[str, Any]]) -> list[str]:
+    """Person/Organization references as names; @id references are resolved in the graph."""
+    values = value if isinstance(value, list) else [value]
+    names: list[str] = []
+    for entry in values:
+        if isinstance(entry, dict) and "@id" in entry and "name" not in entry:
+            entry = graph.get(entry["@id"], entry)
+        name = entry.get("name") if isinstance(entry, dict) else entry
+        if isinstance(name, str) and collapse_spaces(name):
+            names.append(collapse_spaces(name))
+    return names
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [collapse_spaces(v) for v in value.split(",") if collapse_spaces(v)]
+    if isinstance(value, list):
+        return [collapse_spaces(v) for v in value if isinstance(v, str) and collapse_spaces(v)]
+    return []
+
+
+def extract_structured_data(root: HtmlElement) -> StructuredData:
+    objects = list(_json_ld_objects(root))
+    graph = {o["@id"]: o for o in objects if isinstance(o.get("@id"), str)}
+    articles = [o for o in objects if _types(o) & ARTICLE_TYPES]
+    pages = [o for o in objects if _types(o) & PAGE_TYPES]
+    data = StructuredData()
+    for obj in articles + pages:
+        data.headline = data.headline or _str(obj.get("headline") or obj.get("name"))
+        data.date_published = data.date_published or _str(obj.get("datePublished"))
+        data.date_modified = data.date_modified or _str(obj.get("dateModified"))
+        data.authors = data.authors or _names(obj.get("author"), graph)
+        data.sections = data.sections or _strings(obj.get("articleSection"))
+        data.keywords = data.keywords or _strings(obj.get("keywords"))
+        data.language = data.language or _str(obj.get("inLanguage"))
+        data.url = data.url or _str(obj.get("url") or obj.get("mainEntityOfPage"))
+        if not articles:
+            data.headline = None  # a WebPage's name is usually the SEO title, not a headline
+    return data
+
+
+def _str(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("@id") or value.get("@value")
+    if isinstance(value, list) and value:
+        value = value[0]
+    return collapse_spaces(value) or None if isinstance(value, str) else None
+
+
+def meta_content(root: HtmlElement, *css: str) -> str | None:
+    element = first(root, css)
+    if element is None:
+        return None
+    value = element.get("content") or element.get("datetime") or element.get("value")
+    return collapse_spaces(value) or None if value else None
+
+
+def extract_canonical_url(root: HtmlElement, url: str) -> str:
+    for css in ("link[rel='canonical']", "meta[property='og:url']"):
+        element = first(root, [css])
+        target = element is not None and (element.get("href") or element.get("content"))
+        if target and target.strip():
+            absolute = urljoin(url, target.strip())
+            if urlparse(absolute).scheme in ("http", "https"):
+                return absolute
+    return url
+
+
+def extract_language(root: HtmlElement, structured: StructuredData) -> str | None:
+    candidates = [
+        root.get("lang"),
+        root.get("xml:lang"),
+        meta_content(root, "meta[http-equiv='content-language']", "meta[name='language']"),
+        structured.language,
+        meta_content(root, "meta[property='og:locale']"),
+    ]
+    for value in candidates:
+        if value:
+            primary = re.split(r"[-_]", value.strip())[0].lower()
+            if re.fullmatch(r"[a-z]{2,3}", primary):
+                return primary
+    return None
+
+
+_POSTID_CLASS = re.compile(r"(?:^|\s)postid-(\d+)(?:\s|$)")
+_POST_ID = re.compile(r"^post-(\d+)$")
+
+
+def extract_source_id(root: HtmlElement, url: str, url_id_pattern: str | None = None) -> str | None:
+    body = root.find("body")
+    match = _POSTID_CLASS.search(body.get("class", "") if body is not None else "")
+    if match:
+        return match.group(1)
+    for element in root.xpath("//article[starts-with(@id, 'post-')]"):
+        match = _POST_ID.match(element.get("id", ""))
+        if match:
+            return match.group(1)
+    shortlink = first(root, ["link[rel='shortlink']"])
+    if shortlink is not None:
+        ids = parse_qs(urlparse(shortlink.get("href", "")).query).get("p")
+        if ids and ids[0].isdigit():
+            return ids[0]
+    if url_id_pattern:
+        match = re.search(url_id_pattern, url)
+        if match:
+            return match.group(1)
+    return None
+
+
+def extract_title(root: HtmlElement, scope: HtmlElement, structured: StructuredData,
+                  title_selectors: tuple[str, ...] = ()) -> str | None:
+    element = first(root, title_selectors + selectors.TITLE)
+    if element is None:
+        element = first(scope, ["h1"])
+    if element is not None and text_of(element):
+        return text_of(element)
+    for candidate in (meta_content(root, "meta[property='og:title']"), structured.headline):
+        if candidate:
+            return candidate
+    title = text_of(root.find(".//title"))
+    return re.split(r"\s+[-|–—»·]\s+", title)[0] if title else None
+
+
+def link_texts(scope: HtmlElement, rel_token: str, exact: bool = False) -> list[str]:
+    """Texts of links whose rel holds the token (rel="category tag", rel="tag"), in page order."""
+    names: list[str] = []
+    for link in scope.xpath(".//a[@rel]"):
+        tokens = link.get("rel", "").split()
+        if (tokens == [rel_token]) if exact else (rel_token in tokens):
+            name = text_of(link)
+            if name and name not in names:
+                names.append(name)
+    return names
+
+
+def extract_authors(root: HtmlElement, scope: HtmlElement, structured: StructuredData) -> list[str]:
+    if structured.authors:
+        return _unique(structured.authors)
+    names: list[str] = []
+    for css in selectors.AUTHOR:
+        names.extend(text_of(e) for e in scope.cssselect(css))
+        if names:
+            break
+    if not names:
+        meta = meta_content(root, "meta[name='author']", "meta[property='article:author']")
+        if meta and not meta.startswith("http"):
+            names = [meta]
+    return _unique(re.sub(r"^(by|von|par|por)\s+", "", n, flags=re.I) for n in names if n)
+
+
+def _unique(values: Any) -> list[str]:
+    seen: list[str] = []
+    for value in values:
+        if value and value not in seen:
+            seen.append(value)
+    return seen

@@ -1,0 +1,37 @@
+"""The item the spider yields and the pipelines refine."""
+
+from __future__ import annotations
+
+import scrapy
+
+
+class ArticleItem(scrapy.Item):
+    # identity
+    url = scrapy.Field()
+    canonical_url = scrapy.Field()
+    site = scrapy.Field()
+    source_id = scrapy.Field()
+    # content
+    title = scrapy.Field()
+    body = scrapy.Field()
+    body_html = scrapy.Field()
+    lead = scrapy.Field()
+    captions = scrapy.Field()
+    authors = scrapy.Field()
+    categories = scrapy.Field()
+    listed_in = scrapy.Field()
+    tags = scrapy.Field()
+    language = scrapy.Field()
+    # dates: raw as found, then UTC instants set by pipelines.dates
+    published_raw = scrapy.Field()
+    modified_raw = scrapy.Field()
+    date_source = scrapy.Field()
+    published_at = scrapy.Field()
+    modified_at = scrapy.Field()
+    # crawl facts
+    fetched_at = scrapy.Field()
+    http_status = scrapy.Field()
+    crawl_id = scrapy.Field()
+    # derived by pipelines
+    word_count = scrapy.Field()
+    content_hash = scrapy.Field()

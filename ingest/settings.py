@@ -1,0 +1,47 @@
+"""Scrapy settings of the ingest project. Every value can be overridden per run
+(`-s NAME=value`, the CLI's flags) or per site profile."""
+
+BOT_NAME = "ingest"
+SPIDER_MODULES = ["ingest.spiders"]
+NEWSPIDER_MODULE = "ingest.spiders"
+
+USER_AGENT = "ingest-news-crawler/0.1 (+https://github.com/ingest-news/ingest; research archive bot)"
+ROBOTSTXT_OBEY = True
+
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 8
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 3
+
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
+
+ITEM_PIPELINES = {
+    "pipelines.normalize.NormalizeTextPipeline": 100,
+    "pipelines.dates.DatesPipeline": 200,
+    "pipelines.captions.CaptionsPipeline": 300,
+    "pipelines.validate.ValidatePipeline": 400,
+    "pipelines.dedupe.DedupePipeline": 500,
+    "pipelines.mongo.MongoPipeline": 900,
+}
+
+EXTENSIONS = {
+    "ingest.progress.CrawlProgress": 500,
+}
+
+# Storage (pipelines.mongo). MONGO_URI is also read from the environment.
+MONGO_URI = None
+MONGO_DATABASE = "news"
+MONGO_BUFFER_SIZE = 100
+MONGO_RETRY_SECONDS = 60
+DEAD_LETTER_DIR = "data/dead-letter"
+
+# Crawl limits (the spider's arguments override these per run).
+INGEST_MAX_PAGES_PER_CATEGORY = 0  # 0: follow pagination to its end
+INGEST_PROGRESS_INTERVAL = 5.0

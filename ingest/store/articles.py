@@ -1,0 +1,115 @@
+"""Writing articles: bulk upserts keyed on canonical URL, crawl times, revisions.
+
+Written to MongoDB's documented semantics. Whole-document replacement is used rather than
+$set so that field types (datetimes) survive on every MongoDB-wire server, including the
+embedded one, which stores datetimes given through $set as strings."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from pymongo import InsertOne, ReplaceOne
+from pymongo.database import Database
+from pymongo.errors import BulkWriteError
+
+from ingest.store.client import ARTICLES, REVISIONS
+
+# Fields that define an article's content: a change in any of them is a new revision.
+CONTENT_FIELDS = ("title", "body", "captions")
+# Item fields that are not stored.
+TRANSIENT_FIELDS = ("published_raw", "modified_raw", "fetched_at", "http_status")
+DUPLICATE_KEY = 11000
+
+
+def content_hash(doc: Mapping[str, Any]) -> str:
+    payload = json.dumps([doc.get(f) for f in CONTENT_FIELDS], ensure_ascii=False, sort_keys=True,
+                         default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class WriteResult:
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (canonical_url, reason)
+
+
+def _as_utc(value: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def build_document(item: Mapping[str, Any], previous: Mapping[str, Any] | None,
+                   now: datetime) -> tuple[dict[str, Any], str]:
+    """The document to store for an item, and whether it is new/changed/unchanged."""
+    doc = {k: v for k, v in item.items() if k not in TRANSIENT_FIELDS}
+    doc["content_hash"] = content_hash(doc)
+    doc["last_seen_at"] = now
+    if previous is None:
+        doc.update(first_seen_at=now, last_changed_at=now, revision=1)
+        doc["listed_in"] = sorted(set(doc.get("listed_in") or []))
+        return doc, "new"
+    doc["first_seen_at"] = _as_utc(previous.get("first_seen_at")) or now
+    doc["listed_in"] = sorted(set(doc.get("listed_in") or []) | set(previous.get("listed_in") or []))
+    if previous.get("content_hash") == doc["content_hash"]:
+        doc["last_changed_at"] = _as_utc(previous.get("last_changed_at")) or now
+        doc["revision"] = previous.get("revision", 1)
+        return doc, "unchanged"
+    doc["last_changed_at"] = now
+    doc["revision"] = int(previous.get("revision", 1)) + 1
+    return doc, "changed"
+
+
+def write_articles(db: Database, items: Iterable[Mapping[str, Any]],
+                   now: datetime | None = None) -> WriteResult:
+    """Upsert a batch; keep the stored version of each changed article in revisions.
+
+    Safe to retry after a failure: revisions are keyed on (canonical_url, revision) and
+    replacements are idempotent."""
+    now = now or datetime.now(timezone.utc)
+    batch = {item["canonical_url"]: item for item in items}
+    result = WriteResult()
+    if not batch:
+        return result
+    previous = {d["canonical_url"]: d for d in
+                db[ARTICLES].find({"canonical_url": {"$in": list(batch)}})}
+    revision_ops, article_ops, outcomes = [], [], []
+    for key, item in batch.items():
+        old = previous.get(key)
+        doc, outcome = build_document(item, old, now)
+        if outcome == "changed" and old is not None:
+            archived = {k: v for k, v in old.items() if k != "_id"}
+            archived.update(article_id=old["_id"], archived_at=now)
+            revision_ops.append(InsertOne(archived))
+        article_ops.append(ReplaceOne({"canonical_url": key}, doc, upsert=True))
+        outcomes.append((key, outcome))
+    if revision_ops:
+        _bulk(db[REVISIONS], revision_ops, tolerate_duplicates=True)
+    failed_indexes = _bulk(db[ARTICLES], article_ops)
+    for index, (key, outcome) in enumerate(outcomes):
+        if index in failed_indexes:
+            result.failed.append((key, failed_indexes[index]))
+        else:
+            setattr(result, outcome, getattr(result, outcome) + 1)
+    return result
+
+
+def _bulk(collection: Any, ops: list[Any], tolerate_duplicates: bool = False) -> dict[int, str]:
+    """Unordered bulk write; returns {op index: error} for the operations that failed."""
+    try:
+        collection.bulk_write(ops, ordered=False)
+    except BulkWriteError as exc:
+        errors = {}
+        for error in exc.details.get("writeErrors", []):
+            if tolerate_duplicates and error.get("code") == DUPLICATE_KEY:
+                continue
+            errors[error["index"]] = f"{error.get('code')}: {error.get('errmsg')}"
+        return errors
+    return {}

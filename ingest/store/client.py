@@ -1,0 +1,50 @@
+"""MongoDB connections, collection names and indexes: the one place that knows them."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+import pymongo
+from pymongo.database import Database
+
+ARTICLES = "articles"
+REVISIONS = "revisions"
+RUNS = "runs"
+
+
+def redact_uri(uri: str) -> str:
+    """The URI with any password replaced, safe for logs and run records."""
+    return re.sub(r"(?<=://)([^:/@]+):([^@/]+)@", r"\1:***@", uri)
+
+
+def mongo_uri_from_env(settings_uri: str | None = None) -> str | None:
+    return settings_uri or os.environ.get("MONGO_URI") or None
+
+
+def connect(uri: str, **options: Any) -> pymongo.MongoClient:
+    options.setdefault("tz_aware", True)
+    options.setdefault("serverSelectionTimeoutMS", 10_000)
+    options.setdefault("appname", "ingest")
+    return pymongo.MongoClient(uri, **options)
+
+
+def ensure_indexes(db: Database) -> None:
+    """Idempotent: safe to call at the start of every run."""
+    articles = db[ARTICLES]
+    articles.create_index("canonical_url", unique=True, name="canonical_url_unique")
+    articles.create_index([("published_at", pymongo.DESCENDING)], name="published_at")
+    articles.create_index([("site", pymongo.ASCENDING), ("published_at", pymongo.DESCENDING)],
+                          name="site_published_at")
+    articles.create_index([("categories", pymongo.ASCENDING), ("published_at", pymongo.DESCENDING)],
+                          name="categories_published_at")
+    articles.create_index("tags", name="tags")
+    articles.create_index("authors", name="authors")
+    articles.create_index("language", name="language")
+    articles.create_index([("title", pymongo.TEXT), ("body", pymongo.TEXT)],
+                          name="title_body_text", default_language="none")
+    db[REVISIONS].create_index([("canonical_url", pymongo.ASCENDING), ("revision", pymongo.ASCENDING)],
+                               unique=True, name="canonical_url_revision")
+    db[RUNS].create_index([("site", pymongo.ASCENDING), ("started_at", pymongo.DESCENDING)],
+                          name="site_started_at")

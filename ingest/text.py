@@ -1,0 +1,52 @@
+"""Text clean-up shared by the extractor and the normalize pipeline."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+# Zero-width and other invisible format characters that leak from CMS editors.
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Everything Unicode calls a space separator, plus the usual ASCII whitespace.
+_SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+_ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]{1,31});")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def collapse_spaces(text: str) -> str:
+    """One line of visible text: invisible characters dropped, any whitespace run -> one space."""
+    return _SPACES.sub(" ", _INVISIBLE.sub("", text)).strip()
+
+
+def normalize_text(text: str) -> str:
+    """NFC, left-over HTML entities decoded, control and invisible characters removed,
+    whitespace collapsed inside lines while paragraph breaks ("\\n\\n") are kept."""
+    if _ENTITY.search(text):
+        text = html.unescape(text)
+    text = _CONTROL.sub("", unicodedata.normalize("NFC", text))
+    paragraphs = (collapse_spaces(p) for p in re.split(r"\n\s*\n", text))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def fold_for_comparison(text: str) -> str:
+    """A loose key for near-duplicate detection: case, punctuation, quotes and trailing
+    numbers do not count (a caption and its image's alt text often differ only by those)."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = re.sub(r"[\W_]+", " ", text)
+    text = re.sub(r"(\s\d{1,3})+\s*$", "", text.strip())
+    return text.strip()
+
+
+def near_duplicate(a: str, b: str, threshold: float = 0.9) -> bool:
+    """True when two short texts say the same thing up to small edits."""
+    from difflib import SequenceMatcher
+
+    fa, fb = fold_for_comparison(a), fold_for_comparison(b)
+    if not fa or not fb:
+        return False
+    if fa == fb:
+        return True
+    if (fa in fb or fb in fa) and min(len(fa), len(fb)) > 0.8 * max(len(fa), len(fb)):
+        return True
+    return SequenceMatcher(None, fa, fb, autojunk=False).ratio() >= threshold

@@ -1,0 +1,41 @@
+"""Captions: drop empty and near-duplicate entries; keep caption text out of the body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from itemadapter import ItemAdapter
+
+from ingest.text import near_duplicate
+
+
+class CaptionsPipeline:
+    def __init__(self, stats: Any) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> CaptionsPipeline:
+        return cls(crawler.stats)
+
+    def process_item(self, item: Any) -> Any:
+        adapter = ItemAdapter(item)
+        kept: list[dict] = []
+        for caption in adapter.get("captions") or []:
+            if not caption.get("text"):
+                self.stats.inc_value("captions/dropped/empty")
+            elif any(near_duplicate(caption["text"], k["text"]) for k in kept):
+                self.stats.inc_value("captions/dropped/duplicate")
+            else:
+                if caption.get("alt") and near_duplicate(caption["alt"], caption["text"]):
+                    self.stats.inc_value("captions/alt_duplicates_collapsed")
+                kept.append(caption)
+        adapter["captions"] = kept
+        body = adapter.get("body") or ""
+        if kept and body:
+            paragraphs = body.split("\n\n")
+            clean = [p for p in paragraphs if not any(near_duplicate(p, c["text"]) for c in kept)]
+            if len(clean) != len(paragraphs):
+                self.stats.inc_value("captions/removed_from_body", len(paragraphs) - len(clean))
+                adapter["body"] = "\n\n".join(clean)
+        self.stats.inc_value("captions/kept", len(kept))
+        return item

@@ -1,0 +1,52 @@
+"""Raw page dates -> UTC instants, in the site's time zone when the page gives none."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from itemadapter import ItemAdapter
+
+from ingest.dates import parse_datetime
+
+
+class DatesPipeline:
+    """The spider's site profile gives the time zone and languages; without one, the
+    INGEST_DEFAULT_TIMEZONE setting."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.default_timezone = crawler.settings.get("INGEST_DEFAULT_TIMEZONE", "UTC")
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> DatesPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        adapter = ItemAdapter(item)
+        spider = self.crawler.spider
+        profile = getattr(spider, "profile", None)
+        tz = profile.timezone if profile else self.default_timezone
+        languages = list(profile.languages) if profile and profile.languages else None
+        language = adapter.get("language")
+        if language and languages and language not in languages:
+            languages = [language, *languages]
+        for raw_field, field in (("published_raw", "published_at"), ("modified_raw", "modified_at")):
+            raw = adapter.get(raw_field)
+            if not raw:
+                adapter[field] = None
+                self.stats.inc_value(f"dates/missing/{field}")
+                continue
+            value = parse_datetime(raw, timezone=tz, languages=languages)
+            adapter[field] = value
+            if value is None:
+                self.stats.inc_value(f"dates/unparsable/{field}")
+                if spider is not None:
+                    spider.logger.info("unparsable %s %r on %s", field, raw, adapter.get("url"))
+            else:
+                self.stats.inc_value(f"dates/parsed/{field}")
+        published, modified = adapter.get("published_at"), adapter.get("modified_at")
+        if published and modified and modified < published:
+            adapter["modified_at"] = published
+            self.stats.inc_value("dates/fixed/modified_before_published")
+        return item

@@ -1,0 +1,160 @@
+"""Store articles in MongoDB: buffered bulk upserts, retried through outages, never dropped
+silently (what cannot be written ends in a dead-letter file), and one record per run."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from itemadapter import ItemAdapter
+from pymongo.errors import PyMongoError
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+from ingest.store.articles import write_articles
+from ingest.store.client import RUNS, connect, ensure_indexes, mongo_uri_from_env, redact_uri
+
+logger = logging.getLogger(__name__)
+
+
+def _safe_key(key: str) -> str:
+    """MongoDB field names may not contain '.' nor start with '$'."""
+    return key.replace(".", "_").lstrip("$")
+
+
+class MongoPipeline:
+    def __init__(self, crawler: Any, uri: str, database: str, buffer_size: int = 100,
+                 retry_seconds: float = 60.0, dead_letter_dir: str = "data/dead-letter") -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.uri = uri
+        self.database_name = database
+        self.buffer_size = max(1, buffer_size)
+        self.retry_seconds = retry_seconds
+        self.dead_letter_dir = Path(dead_letter_dir)
+        self.buffer: list[dict[str, Any]] = []
+        self.client: Any = None
+        self.started_at: datetime | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> MongoPipeline:
+        settings = crawler.settings
+        uri = mongo_uri_from_env(settings.get("MONGO_URI"))
+        if not uri:
+            logger.warning("MONGO_URI is not set: articles will not be stored "
+                           "(`python -m ingest crawl` starts an embedded store)")
+            raise NotConfigured("MONGO_URI not set")
+        pipeline = cls(crawler, uri, settings.get("MONGO_DATABASE", "news"),
+                       settings.getint("MONGO_BUFFER_SIZE", 100),
+                       settings.getfloat("MONGO_RETRY_SECONDS", 60.0),
+                       settings.get("DEAD_LETTER_DIR", "data/dead-letter"))
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    @property
+    def db(self) -> Any:
+        return self.client[self.database_name]
+
+    @property
+    def crawl_id(self) -> str:
+        return getattr(self.crawler.spider, "crawl_id", "unknown")
+
+    def open_spider(self) -> None:
+        self.client = connect(self.uri)
+        self.started_at = datetime.now(timezone.utc)
+        ensure_indexes(self.db)
+        self._save_run_record(status="running")
+        logger.info("storing into %s database %r", redact_uri(self.uri), self.database_name)
+
+    async def process_item(self, item: Any) -> Any:
+        self.buffer.append(ItemAdapter(item).asdict())
+        if len(self.buffer) >= self.buffer_size:
+            batch, self.buffer = self.buffer, []
+            await asyncio.to_thread(self._write, batch)
+        return item
+
+    async def close_spider(self) -> None:
+        batch, self.buffer = self.buffer, []
+        if batch:
+            await asyncio.to_thread(self._write, batch)
+
+    def _write(self, batch: list[dict[str, Any]]) -> None:
+        """Write a batch, retrying through a store outage for up to retry_seconds."""
+        deadline = time.monotonic() + self.retry_seconds
+        delay = 0.5
+        while True:
+            try:
+                result = write_articles(self.db, batch)
+                break
+            except PyMongoError as exc:
+                self.stats.inc_value("mongo/write_retries")
+                if time.monotonic() + delay > deadline:
+                    logger.error("store unavailable for %.0fs (%s): dead-lettering %d articles",
+                                 self.retry_seconds, exc, len(batch))
+                    self._dead_letter(batch, f"store unavailable: {exc}")
+                    return
+                logger.warning("store write failed (%s); retrying in %.1fs", exc, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 10.0)
+        self.stats.inc_value("mongo/flushes")
+        for outcome in ("new", "changed", "unchanged"):
+            self.stats.inc_value(f"mongo/{outcome}", getattr(result, outcome))
+        if result.failed:
+            failed_keys = {key for key, _ in result.failed}
+            for key, reason in result.failed:
+                logger.error("could not store %s: %s", key, reason)
+            self._dead_letter([d for d in batch if d["canonical_url"] in failed_keys], "write error")
+
+    def _dead_letter(self, docs: list[dict[str, Any]], reason: str) -> None:
+        self.dead_letter_dir.mkdir(parents=True, exist_ok=True)
+        path = self.dead_letter_dir / f"{self.crawl_id}.jsonl"
+        with path.open("a", encoding="utf-8") as stream:
+            for doc in docs:
+                stream.write(json.dumps({"reason": reason, "article": doc}, ensure_ascii=False,
+                                        default=str) + "\n")
+        self.stats.inc_value("mongo/dead_lettered", len(docs))
+        logger.error("%d articles written to %s", len(docs), path)
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        if self.client is None:
+            return
+        try:
+            self._save_run_record(status="finished", finish_reason=reason)
+        except PyMongoError as exc:
+            logger.error("could not save the run record: %s", exc)
+        finally:
+            self.client.close()
+            self.client = None
+
+    def _save_run_record(self, **fields: Any) -> None:
+        spider = self.crawler.spider
+        stats = {_safe_key(k): v for k, v in self.stats.get_stats().items()}
+        get = self.stats.get_value
+        record = {
+            "_id": self.crawl_id,
+            "site": getattr(getattr(spider, "profile", None), "name", None),
+            "spider": getattr(spider, "name", None),
+            "started_at": self.started_at,
+            "finished_at": datetime.now(timezone.utc) if fields.get("status") == "finished" else None,
+            "store": redact_uri(self.uri),
+            "counts": {
+                "pages": get("response_received_count", 0),
+                "listing_pages": get("listing/pages", 0),
+                "articles_extracted": get("extract/articles", 0),
+                "new": get("mongo/new", 0),
+                "changed": get("mongo/changed", 0),
+                "unchanged": get("mongo/unchanged", 0),
+                "dead_lettered": get("mongo/dead_lettered", 0),
+                "dropped": {k.rsplit("/", 1)[-1]: v for k, v in stats.items()
+                            if k.startswith("validate/dropped/") or k == "dedupe/dropped"},
+                "errors": get("log_count/ERROR", 0) + get("fetch/errors", 0),
+            },
+            "stats": stats,
+            **fields,
+        }
+        self.db[RUNS].replace_one({"_id": record["_id"]}, record, upsert=True)

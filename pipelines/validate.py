@@ -1,0 +1,40 @@
+"""Drop items that are not articles (no title or no body), counting each reason."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem
+
+WORD = re.compile(r"\w+")
+
+
+class ValidatePipeline:
+    def __init__(self, stats: Any, min_body_words: int = 10) -> None:
+        self.stats = stats
+        self.min_body_words = min_body_words
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ValidatePipeline:
+        return cls(crawler.stats, crawler.settings.getint("INGEST_MIN_BODY_WORDS", 10))
+
+    def process_item(self, item: Any) -> Any:
+        adapter = ItemAdapter(item)
+        words = len(WORD.findall(adapter.get("body") or ""))
+        adapter["word_count"] = words
+        if not adapter.get("title"):
+            self._drop("missing_title", adapter)
+        if words == 0:
+            self._drop("missing_body", adapter)
+        if words < self.min_body_words:
+            self._drop("short_body", adapter)
+        if not adapter.get("canonical_url"):
+            self._drop("missing_url", adapter)
+        self.stats.inc_value("validate/passed")
+        return item
+
+    def _drop(self, reason: str, adapter: ItemAdapter) -> None:
+        self.stats.inc_value(f"validate/dropped/{reason}")
+        raise DropItem(f"{reason}: {adapter.get('url')}")

@@ -1,0 +1,80 @@
+from datetime import datetime, timedelta, timezone
+
+from ingest.store.articles import content_hash, write_articles
+from ingest.store.client import ARTICLES, REVISIONS, ensure_indexes, redact_uri
+from ingest.store.queries import as_datetime, corpus_summary, revisions_of
+
+T0 = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def article(key: str, body: str = "First paragraph.\n\nSecond paragraph.", **extra):
+    doc = {
+        "canonical_url": f"https://news.example/{key}/", "url": f"https://news.example/{key}/",
+        "site": "example", "title": f"Title {key}", "body": body, "captions": [],
+        "categories": ["News"], "listed_in": ["News"], "published_at": T0 - timedelta(days=1),
+        "published_raw": "raw", "fetched_at": T0,
+    }
+    doc.update(extra)
+    return doc
+
+
+def test_new_unchanged_changed_and_one_revision(db):
+    ensure_indexes(db)
+    first = write_articles(db, [article("a"), article("b")], now=T0)
+    assert (first.new, first.changed, first.unchanged) == (2, 0, 0)
+
+    later = T0 + timedelta(hours=1)
+    again = write_articles(db, [article("a", listed_in=["Reports"]), article("b")], now=later)
+    assert (again.new, again.changed, again.unchanged) == (0, 0, 2)
+    stored = db[ARTICLES].find_one({"canonical_url": "https://news.example/a/"})
+    assert as_datetime(stored["first_seen_at"]) == T0
+    assert as_datetime(stored["last_seen_at"]) == later
+    assert as_datetime(stored["last_changed_at"]) == T0
+    assert stored["listed_in"] == ["News", "Reports"]
+    assert "published_raw" not in stored and "fetched_at" not in stored
+
+    edited = write_articles(db, [article("a", body="First paragraph.\n\nA correction.")],
+                            now=later + timedelta(hours=1))
+    assert (edited.new, edited.changed) == (0, 1)
+    assert db[ARTICLES].count_documents({}) == 2
+    revisions = revisions_of(db, "https://news.example/a/")
+    assert len(revisions) == 1
+    assert revisions[0]["body"] == "First paragraph.\n\nSecond paragraph."
+    assert revisions[0]["revision"] == 1
+    current = db[ARTICLES].find_one({"canonical_url": "https://news.example/a/"})
+    assert current["revision"] == 2 and current["body"].endswith("A correction.")
+    assert current["content_hash"] == content_hash(current)
+
+
+def test_retrying_a_batch_is_idempotent(db):
+    ensure_indexes(db)
+    write_articles(db, [article("a")], now=T0)
+    changed = article("a", body="Changed body text here.")
+    write_articles(db, [changed], now=T0)
+    # The same batch again (as after a retry): no second revision, no duplicate.
+    result = write_articles(db, [changed], now=T0)
+    assert result.unchanged == 1
+    assert db[REVISIONS].count_documents({}) == 1
+    assert db[ARTICLES].count_documents({}) == 1
+
+
+def test_dates_keep_their_type(db):
+    ensure_indexes(db)
+    write_articles(db, [article("a")], now=T0)
+    stored = db[ARTICLES].find_one({})
+    assert isinstance(stored["published_at"], datetime)
+    assert db[ARTICLES].count_documents({"published_at": {"$gte": T0 - timedelta(days=2)}}) == 1
+
+
+def test_summary(db):
+    ensure_indexes(db)
+    write_articles(db, [article("a", categories=["News", "Women"]), article("b")], now=T0)
+    summary = corpus_summary(db)
+    assert summary["articles"] == 2
+    assert dict(summary["categories"]) == {"News": 2, "Women": 1}
+    assert summary["published_from"] == T0 - timedelta(days=1)
+
+
+def test_redact_uri_hides_password():
+    assert redact_uri("mongodb://user:s3cret@db.example:27017/news") == "mongodb://user:***@db.example:27017/news"
+    assert "s3cret" not in redact_uri("mongodb+srv://u:s3cret@cluster.example/")
