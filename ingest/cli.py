@@ -172,6 +172,76 @@ def cmd_sites(args: argparse.Namespace) -> int:
     return 0
 
 
+def _page_files(paths: Sequence[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.name.endswith((".html", ".htm", ".html.gz")))
+        else:
+            yield path
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    """Saved pages -> JSON Lines, with the crawl's extractor and date parsing."""
+    import json
+
+    from ingest.dates import parse_datetime
+    from ingest.evaluate import read_page
+    from ingest.extract.article import GENERIC, extract_article
+    from ingest.extract.html import ExtractionError
+    from ingest.sites import ProfileError, load_profile
+
+    try:
+        profile = load_profile(args.site) if args.site else None
+    except ProfileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    rules = profile.extraction if profile else GENERIC
+    tz = args.timezone or (profile.timezone if profile else "UTC")
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    failures = 0
+    files = list(_page_files(args.paths))
+    if not files:
+        print("error: no .html, .htm or .html.gz files found", file=sys.stderr)
+        return 2
+    for index, path in enumerate(files, 1):
+        try:
+            fields = extract_article(read_page(path), args.url or "")
+        except (OSError, ExtractionError) as exc:
+            failures += 1
+            print(f"error: {path}: {exc}", file=sys.stderr)
+            continue
+        published = parse_datetime(fields["published_raw"] or "", timezone=tz)
+        modified = parse_datetime(fields["modified_raw"] or "", timezone=tz)
+        record = {
+            "file": str(path), "url": args.url or None, "title": fields["title"],
+            "body": fields["body"], "captions": fields["captions"], "authors": fields["authors"],
+            "published_at": published.isoformat() if published else None,
+            "modified_at": modified.isoformat() if modified else None,
+            "date_source": fields["date_source"], "language": fields["language"],
+            "categories": fields["categories"], "tags": fields["tags"],
+            "canonical_url": fields["canonical_url"] or None, "source_id": fields["source_id"],
+        }
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        if args.output and index % 50 == 0:
+            print(f"{index}/{len(files)} pages", file=sys.stderr)
+    if args.output:
+        out.close()
+    print(f"{len(files) - failures} pages extracted, {failures} failed", file=sys.stderr)
+    return 1 if failures == len(files) else 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from ingest.evaluate import report
+
+    try:
+        for line in report(args.folders, compare=not args.no_compare):
+            print(line, flush=True)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ingest", description="News crawling and ingestion.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -207,6 +277,20 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--site")
     store_options(summary)
     summary.set_defaults(func=cmd_summary)
+
+    extract = sub.add_parser("extract", help="extract saved pages to JSON Lines")
+    extract.add_argument("paths", nargs="+", type=Path, help=".html/.html.gz files or folders")
+    extract.add_argument("--url", help="the page's URL (for one page)")
+    extract.add_argument("--site", help="site profile whose rules and time zone to use")
+    extract.add_argument("--timezone", help="time zone for dates without one (default: profile's or UTC)")
+    extract.add_argument("-o", "--output", help="write JSON Lines here instead of stdout")
+    extract.set_defaults(func=cmd_extract)
+
+    evaluate = sub.add_parser("eval", help="score extraction on folders of pages with ground truth")
+    evaluate.add_argument("folders", nargs="+", type=Path,
+                          help="folders holding html/ and ground-truth.json or truth.json")
+    evaluate.add_argument("--no-compare", action="store_true", help="skip trafilatura and htmldate")
+    evaluate.set_defaults(func=cmd_eval)
 
     sites = sub.add_parser("sites", help="list the bundled site profiles")
     sites.set_defaults(func=cmd_sites)

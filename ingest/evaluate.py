@@ -1,0 +1,222 @@
+"""Extraction quality on saved pages with ground truth: body shingle F1 (the
+article-extraction benchmark's metric) and publication-date accuracy (htmldate's).
+
+Pure functions plus a runner; the folders are arguments (nothing here knows where the
+benchmark lives)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+TOKEN = re.compile(r"\w+")
+
+
+def shingles(text: str, size: int = 4) -> Counter[tuple[str, ...]]:
+    tokens = TOKEN.findall(text or "")
+    return Counter(tuple(tokens[i:i + size]) for i in range(max(len(tokens) - size + 1, 0)))
+
+
+def body_precision_recall(predicted: str, truth: str) -> tuple[float | None, float | None]:
+    """Per-page precision and recall over 4-token shingles; None where undefined
+    (precision when nothing was predicted, recall when the truth is empty)."""
+    pred, true = shingles(predicted), shingles(truth)
+    matched = sum((pred & true).values())
+    extra = sum(pred.values()) - matched
+    missing = sum(true.values()) - matched
+    precision = matched / (matched + extra) if pred else None
+    recall = matched / (matched + missing) if true else None
+    return precision, recall
+
+
+@dataclass
+class BodyScore:
+    precisions: list[float] = field(default_factory=list)
+    recalls: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    pages: int = 0
+
+    def add(self, predicted: str, truth: str) -> None:
+        precision, recall = body_precision_recall(predicted, truth)
+        if precision is not None:
+            self.precisions.append(precision)
+        if recall is not None:
+            self.recalls.append(recall)
+        self.pages += 1
+
+    @property
+    def precision(self) -> float:
+        return sum(self.precisions) / len(self.precisions) if self.precisions else 0.0
+
+    @property
+    def recall(self) -> float:
+        return sum(self.recalls) / len(self.recalls) if self.recalls else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+@dataclass
+class DateScore:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    seconds: float = 0.0
+
+    def add(self, predicted: date | None, truth: date | None) -> None:
+        if predicted is None:
+            self.fn += 1
+        elif predicted == truth:
+            self.tp += 1
+        else:
+            self.fp += 1
+
+    @property
+    def pages(self) -> int:
+        return self.tp + self.fp + self.fn
+
+    @property
+    def accuracy(self) -> float:
+        return self.tp / self.pages if self.pages else 0.0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        return 2 * self.tp / (2 * self.tp + self.fp + self.fn) if self.pages else 0.0
+
+
+def read_page(path: Path) -> bytes:
+    data = path.read_bytes()
+    return gzip.decompress(data) if path.suffix == ".gz" else data
+
+
+def page_id(path: Path) -> str:
+    name = path.name.removesuffix(".gz")
+    return name.removesuffix(".html").removesuffix(".htm")
+
+
+def stated_date(raw: str | None, timezone: str = "UTC") -> date | None:
+    """The calendar date a page states (in its own offset, not converted to UTC)."""
+    if not raw:
+        return None
+    from ingest.dates import parse_datetime
+
+    try:
+        stated = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+        return stated.date()
+    except ValueError:
+        pass
+    parsed = parse_datetime(raw, timezone=timezone)
+    return parsed.date() if parsed else None
+
+
+Extractor = Callable[[bytes, str], str | None]
+
+
+def ours_body(html: bytes, url: str) -> str:
+    from ingest.extract.article import extract_article
+
+    return extract_article(html, url)["body"]
+
+
+def ours_date(html: bytes, url: str) -> str | None:
+    from ingest.extract.article import extract_article
+
+    return extract_article(html, url)["published_raw"]
+
+
+def trafilatura_body(html: bytes, url: str) -> str:
+    import trafilatura
+
+    return trafilatura.extract(html, url=url) or ""
+
+
+def htmldate_date(html: bytes, url: str) -> str | None:
+    from htmldate import find_date
+
+    return find_date(html, url=url, original_date=True)
+
+
+def evaluate_bodies(folder: Path, truth: dict[str, dict], extractors: dict[str, Extractor]
+                    ) -> dict[str, BodyScore]:
+    scores = {name: BodyScore() for name in extractors}
+    for path in sorted(folder.glob("*.htm*")):
+        entry = truth.get(page_id(path))
+        if entry is None:
+            continue
+        html = read_page(path)
+        for name, extract in extractors.items():
+            started = time.perf_counter()
+            predicted = extract(html, entry.get("url") or "")
+            scores[name].seconds += time.perf_counter() - started
+            scores[name].add(predicted or "", entry.get("articleBody") or "")
+    return scores
+
+
+def evaluate_dates(folder: Path, truth: dict[str, dict], extractors: dict[str, Extractor]
+                   ) -> dict[str, DateScore]:
+    scores = {name: DateScore() for name in extractors}
+    for path in sorted(folder.glob("*.htm*")):
+        entry = truth.get(page_id(path))
+        if entry is None:
+            continue
+        html = read_page(path)
+        expected = date.fromisoformat(entry["date"]) if entry.get("date") else None
+        for name, extract in extractors.items():
+            started = time.perf_counter()
+            try:
+                predicted = stated_date(extract(html, entry.get("url") or ""))
+            except Exception:  # a competitor's crash is a miss, not the end of the run
+                predicted = None
+            scores[name].seconds += time.perf_counter() - started
+            scores[name].add(predicted, expected)
+    return scores
+
+
+def find_truth(folder: Path) -> tuple[Path, dict[str, dict]]:
+    """A benchmark folder holds html/ and a JSON truth file (id -> fields)."""
+    for name in ("ground-truth.json", "truth.json"):
+        if (folder / name).is_file():
+            pages = folder / "html" if (folder / "html").is_dir() else folder
+            return pages, json.loads((folder / name).read_text(encoding="utf-8"))
+    raise FileNotFoundError(f"{folder}: no ground-truth.json or truth.json")
+
+
+def report(folders: Iterable[Path], compare: bool = True) -> list[str]:
+    lines = []
+    for folder in folders:
+        pages, truth = find_truth(folder)
+        sample = next(iter(truth.values()), {})
+        if "articleBody" in sample:
+            extractors: dict[str, Extractor] = {"ingest": ours_body}
+            if compare:
+                extractors["trafilatura"] = trafilatura_body
+            for name, score in evaluate_bodies(pages, truth, extractors).items():
+                lines.append(f"{folder.name:14} body  {name:12} P {score.precision:.3f} "
+                             f"R {score.recall:.3f} F1 {score.f1:.3f}  "
+                             f"{score.pages / max(score.seconds, 1e-9):6.1f} pages/s ({score.pages} pages)")
+        if "date" in sample:
+            extractors = {"ingest": ours_date}
+            if compare:
+                extractors["htmldate"] = htmldate_date
+            for name, dscore in evaluate_dates(pages, truth, extractors).items():
+                lines.append(f"{folder.name:14} date  {name:12} acc {dscore.accuracy:.3f} "
+                             f"P {dscore.precision:.3f} R {dscore.recall:.3f} F1 {dscore.f1:.3f}  "
+                             f"{dscore.pages / max(dscore.seconds, 1e-9):6.1f} pages/s ({dscore.pages} pages)")
+    return lines
