@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ingest.extract import selectors
-from ingest.extract.body import extract_body, find_body_container
+from ingest.extract.body import extract_body, find_body_container, generic_body
 from ingest.extract.captions import extract_captions
 from ingest.extract.html import HtmlElement, first, parse_html, select_regions
 from ingest.extract.metadata import link_texts
@@ -46,6 +46,9 @@ class ExtractionRules:
 
 
 GENERIC = ExtractionRules()
+# A theme container holding less than this is probably not the article (a teaser, an
+# empty wrapper): the generic extractor gets a say.
+MIN_THEME_BODY_WORDS = 60
 
 
 def article_scope(root: HtmlElement, rules: ExtractionRules) -> HtmlElement:
@@ -66,6 +69,10 @@ def extract_article(html: str | bytes, url: str, rules: ExtractionRules = GENERI
     captions = extract_captions(scope, url, excluded)
     container = find_body_container(scope, excluded, rules.body)
     body = extract_body(container, captions, rules.noise) if container is not None else None
+    if body is None or body.word_count < MIN_THEME_BODY_WORDS:
+        fallback = generic_body(root, captions)
+        if body is None or fallback.word_count > body.word_count:
+            body = fallback
     dates = extract_dates(root, scope, url, structured, excluded, rules.dates)
 
     categories = link_texts(scope, "category") or structured.sections

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from html import escape
 
 import lxml.html
 from dataclasses import dataclass
@@ -30,34 +31,42 @@ class Body:
     html: str
 
     @property
+    def word_count(self) -> int:
+        return sum(len(p.split()) for p in self.paragraphs)
+
+    @property
     def text(self) -> str:
         return "\n\n".join(self.paragraphs)
 
 
 def find_body_container(scope: HtmlElement, excluded: set[HtmlElement],
                         body_selectors: tuple[str, ...] = ()) -> HtmlElement | None:
+    """The element a known theme keeps the article text in, if the page has one."""
     for selector in body_selectors + selectors.BODY:
         candidates = [e for e in scope.cssselect(selector) if not inside_any(e, excluded)]
         if candidates:
             return max(candidates, key=_paragraph_weight)
-    return _densest_block(scope, excluded)
+    return None
+
+
+def generic_body(root: HtmlElement, captions: list[dict]) -> Body:
+    """Main-content extraction for pages of unknown structure, by trafilatura (the best
+    scoring open extractor on news benchmarks), minus caption lines."""
+    import trafilatura
+
+    text = trafilatura.extract(copy.deepcopy(root), include_comments=False, include_images=False,
+                               favor_precision=False) or ""
+    caption_texts = [c["text"] for c in captions] + [c["alt"] for c in captions if c["alt"]]
+    paragraphs = [
+        line for line in (collapse_spaces(raw) for raw in text.split("\n"))
+        if line and not any(near_duplicate(line, caption) for caption in caption_texts)
+    ]
+    html = "\n".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    return Body(paragraphs, f"<div>{html}</div>" if html else "")
 
 
 def _paragraph_weight(element: HtmlElement) -> int:
     return sum(len(p.text_content()) for p in element.iter("p"))
-
-
-def _densest_block(scope: HtmlElement, excluded: set[HtmlElement]) -> HtmlElement | None:
-    """The element whose own <p> children hold the most text: where themes without known
-    class names keep the article."""
-    best, best_weight = None, 0
-    for element in scope.iter("div", "section", "article", "main", "td"):
-        if inside_any(element, excluded):
-            continue
-        weight = sum(len(collapse_spaces(p.text_content())) for p in element.iterchildren("p"))
-        if weight > best_weight:
-            best, best_weight = element, weight
-    return best
 
 
 def strip_noise(container: HtmlElement, noise_selectors: tuple[str, ...] = ()) -> HtmlElement:
