@@ -67,10 +67,11 @@ def extract_article(html: str | bytes, url: str, rules: ExtractionRules = GENERI
     structured = extract_structured_data(root)
 
     captions = extract_captions(scope, url, excluded)
+    title = extract_title(root, scope, structured, rules.title)
     container = find_body_container(scope, excluded, rules.body)
-    body = extract_body(container, captions, rules.noise) if container is not None else None
+    body = extract_body(container, captions, title, rules.noise) if container is not None else None
     if body is None or body.word_count < MIN_THEME_BODY_WORDS:
-        fallback = generic_body(root, captions)
+        fallback = generic_body(root, captions, title)
         if body is None or fallback.word_count > body.word_count:
             body = fallback
     dates = extract_dates(root, scope, url, structured, excluded, rules.dates)
@@ -87,7 +88,7 @@ def extract_article(html: str | bytes, url: str, rules: ExtractionRules = GENERI
     return {
         "url": url,
         "canonical_url": extract_canonical_url(root, url),
-        "title": extract_title(root, scope, structured, rules.title),
+        "title": title,
         "body": body.text if body else "",
         "body_html": body.html if body else "",
         "lead": body.paragraphs[0] if body and body.paragraphs else None,

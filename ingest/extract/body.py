@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from html import escape
 
 import lxml.html
@@ -22,6 +23,14 @@ SANITIZER = Cleaner(
     allow_tags={"p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "pre",
                 "a", "strong", "em", "b", "i", "u", "sub", "sup", "br", "code", "table",
                 "thead", "tbody", "tr", "td", "th", "div"},
+)
+
+
+MONTH = (r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?")
+STANDALONE_DATE = re.compile(
+    rf"\b(?:{MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{MONTH}\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})\b"
+    r"|\b\d{1,2}:\d{2}\s*(?:am|pm|a\.m\.|p\.m\.)?\s*(?:utc|gmt|[ecmp][sd]t)\b",
+    re.I,
 )
 
 
@@ -49,7 +58,7 @@ def find_body_container(scope: HtmlElement, excluded: set[HtmlElement],
     return None
 
 
-def generic_body(root: HtmlElement, captions: list[dict]) -> Body:
+def generic_body(root: HtmlElement, captions: list[dict], title: str | None = None) -> Body:
     """Main-content extraction for pages of unknown structure, by trafilatura (the best
     scoring open extractor on news benchmarks), minus caption lines."""
     import trafilatura
@@ -60,6 +69,7 @@ def generic_body(root: HtmlElement, captions: list[dict]) -> Body:
     paragraphs = [
         line for line in (collapse_spaces(raw) for raw in text.split("\n"))
         if line and not any(near_duplicate(line, caption) for caption in caption_texts)
+        and not is_boilerplate_line(line, title)
     ]
     html = "\n".join(f"<p>{escape(p)}</p>" for p in paragraphs)
     return Body(paragraphs, f"<div>{html}</div>" if html else "")
@@ -77,16 +87,39 @@ def strip_noise(container: HtmlElement, noise_selectors: tuple[str, ...] = ()) -
         for element in clone.cssselect(selector):
             if element is not clone and element.getparent() is not None:
                 element.drop_tree()
+    for element in list(clone.iter("li", "p", "div", "section", "ul")):
+        if element is not clone and element.getparent() is not None and _mostly_links(element):
+            element.drop_tree()
     return clone
 
 
-def extract_body(container: HtmlElement, captions: list[dict],
+def _mostly_links(element: HtmlElement) -> bool:
+    """Lists of other stories: blocks whose text is nearly all link text."""
+    text = collapse_spaces(element.text_content())
+    if not text:
+        return False
+    linked = sum(len(collapse_spaces(a.text_content())) for a in element.iter("a"))
+    return linked >= 0.8 * len(text)
+
+
+def is_boilerplate_line(text: str, title: str | None) -> bool:
+    """Lines themes put inside the article container: the headline again, a bare URL,
+    a dateline or timestamp on its own."""
+    if title and near_duplicate(text, title):
+        return True
+    if re.fullmatch(r"https?://\S+", text):
+        return True
+    return len(text.split()) <= 12 and bool(STANDALONE_DATE.search(text))
+
+
+def extract_body(container: HtmlElement, captions: list[dict], title: str | None = None,
                  noise_selectors: tuple[str, ...] = ()) -> Body:
     cleaned = strip_noise(container, noise_selectors)
     caption_texts = [c["text"] for c in captions] + [c["alt"] for c in captions if c["alt"]]
     paragraphs = [
         text for _tag, text in iter_blocks(cleaned)
         if not any(near_duplicate(text, caption) for caption in caption_texts)
+        and not is_boilerplate_line(text, title)
     ]
     return Body(paragraphs, sanitized_html(cleaned) if paragraphs else "")
 

@@ -56,6 +56,11 @@ BODY_NOISE = (
     ".screen-reader-text", ".sr-only", "[hidden]", "[aria-hidden='true']",
     ".td-post-sharing", ".td-post-source-tags", ".td-block-row", ".td-post-next-prev",
     ".wp-block-buttons", ".wp-block-embed", ".yarpp-related", ".crp_related",
+    "[class*='caption']", "[class*='byline']", "[class*='timestamp']", "[class*='promo']",
+    "[class*='recommend']", "[class*='more-stories']", "[class*='breadcrumb']",
+    "[class*='author']", "[class*='tags']", "[class*='gallery']", "[class*='slideshow']",
+    "[class*='toolbar']", "[class*='signup']", "[class*='sign-up']", "[class*='inline-ad']",
+    "[id*='newsletter']", "[class*='print-only']", "[class*='hidden']",
 )
 
 # Regions whose dates, links and figures never belong to the article.
