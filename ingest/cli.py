@@ -300,4 +300,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for chatty in ("htmldate", "trafilatura", "courlan"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     return args.func(args)

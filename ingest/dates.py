@@ -44,7 +44,9 @@ _DATE_IN_WORDS = re.compile(
     r"(?:[\s,]+(?:à|um|at|a las|в)?\s*\d{1,2}[:h]\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?(?:\s+[A-Z]{2,5}\b|\s*[+-]\d{2}:?\d{2})?)?",
     re.I,
 )
-_NUMERIC_DMY = re.compile(r"^(\d{1,2})[./](\d{1,2})[./]((?:19|20)\d{2})(?:[ ,T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_OFFSET_THEN_ZONE_NAME = re.compile(r"([+-]\d{2}:?\d{2})\s*[A-Z]{2,5}$")
+_CTIME = re.compile(r"^[A-Za-z]{3} ([A-Za-z]{3}) (\d{1,2}) (\d{2}:\d{2}:\d{2}) ([A-Z]{2,5}) (\d{4})$")
+_NUMERIC_DMY = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-]((?:19|20)\d{2})(?:[ ,T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 
 
 def zone(name: str) -> ZoneInfo:
@@ -98,6 +100,11 @@ def parse_datetime(value: str, *, timezone: str = "UTC", languages: Sequence[str
         return None
     now = now or datetime.now(dt_timezone.utc)
     text = _PREFIX.sub("", " ".join(value.translate(_DIGITS).split()))
+    text = _OFFSET_THEN_ZONE_NAME.sub(r"\1", text)
+    ctime = _CTIME.match(text)
+    if ctime:  # "Tue Jul 30 09:35:14 CEST 2019" (Java's Date.toString)
+        month, day, clock, zone_name, year = ctime.groups()
+        text = f"{day} {month} {year} {clock} {zone_name}"
     for parse in (_parse_iso, _parse_rfc2822, _parse_numeric, _parse_jalali):
         parsed = parse(text)
         if parsed is not None:

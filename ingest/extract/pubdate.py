@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ingest.dates import date_from_url
+from ingest.dates import date_from_url, parse_datetime
 from ingest.extract import selectors
 from ingest.extract.html import HtmlElement, inside_any, text_of
 from ingest.extract.metadata import StructuredData, meta_content
@@ -44,26 +44,52 @@ def _visible_date(scope: HtmlElement, css: tuple[str, ...], excluded: set[HtmlEl
     return None
 
 
+def _valid(raw: str | None) -> bool:
+    return bool(raw) and parse_datetime(raw) is not None
+
+
 def extract_dates(root: HtmlElement, scope: HtmlElement, url: str, structured: StructuredData,
                   excluded: set[HtmlElement], date_selectors: tuple[str, ...] = ()) -> PageDates:
-    modified = (
-        structured.date_modified
-        or meta_content(root, *selectors.MODIFIED_META)
-        or _time_attr(scope, selectors.MODIFIED_TIME, excluded)
-    )
-    if structured.date_published:
-        return PageDates(structured.date_published, modified, "json-ld")
-    meta = meta_content(root, *selectors.PUBLISHED_META)
-    if meta:
-        return PageDates(meta, modified, "meta")
-    time_value = _time_attr(scope, date_selectors + selectors.PUBLISHED_TIME, excluded)
-    if time_value:
-        return PageDates(time_value, modified, "time")
+    """The most trusted published date that parses, with where it came from."""
+    modified = next((m for m in (
+        structured.date_modified,
+        meta_content(root, *selectors.MODIFIED_META),
+        _time_attr(scope, selectors.MODIFIED_TIME, excluded),
+    ) if _valid(m)), None)
+
+    def found(raw: str | None, source: str) -> PageDates | None:
+        return PageDates(raw, modified, source) if _valid(raw) else None
+
     in_url = date_from_url(url)
-    text = _visible_date(scope, date_selectors + selectors.DATE_TEXT, excluded)
-    # A URL holding only year and month is less precise than a visible day date.
-    if in_url and (len(in_url) == 10 or not text):
-        return PageDates(in_url, modified, "url")
-    if text:
-        return PageDates(text, modified, "text")
-    return PageDates(None, modified, None)
+    return (
+        found(structured.date_published, "json-ld")
+        or found(meta_content(root, *selectors.PUBLISHED_META), "meta")
+        or found(_time_attr(scope, date_selectors + selectors.PUBLISHED_TIME, excluded), "time")
+        or (found(in_url, "url") if in_url and len(in_url) == 10 else None)
+        or found(_visible_date(scope, date_selectors + selectors.DATE_TEXT, excluded), "text")
+        or _heuristic(root, url, in_url, modified)
+        or found(in_url, "url")  # year and month only: less precise than any day date
+        or PageDates(None, modified, None)
+    )
+
+
+def _heuristic(root: HtmlElement, url: str, in_url: str | None, modified: str | None) -> PageDates | None:
+    raw = _htmldate(root, url)
+    if raw and (not in_url or raw.startswith(in_url)):
+        return PageDates(raw, modified, "heuristic")
+    return None
+
+
+def _htmldate(root: HtmlElement, url: str) -> str | None:
+    """htmldate's search over the whole page (dates in scripts, attributes, text patterns
+    in many languages): the most accurate open tool once the page states no date in
+    structured form."""
+    import copy
+
+    from htmldate import find_date
+
+    try:
+        return find_date(copy.deepcopy(root), url=url or None, original_date=True,
+                         extensive_search=True)
+    except Exception:  # htmldate fails on some odd trees; a miss, not a crash
+        return None
