@@ -15,6 +15,7 @@ from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = Path("data")
+EXIT_LOCKED = 75  # EX_TEMPFAIL: a scheduler may simply try again later
 
 
 def _project_settings(overrides: dict[str, Any]) -> Any:
@@ -101,10 +102,23 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         spider_args["all_categories"] = "true"
     if args.max_pages is not None:
         spider_args["max_pages"] = str(args.max_pages)
+    from ingest.runlock import LockHeld, RunLock
+
     uri = args.mongo_uri or os.environ.get("MONGO_URI")
-    with mongo_store(uri, args.data_dir / "store") as store_uri:
-        stats = run_crawl(spider_args, _crawl_settings(args, store_uri))
-        print_run(stats)
+    lock = RunLock(args.data_dir / "locks" / f"{Path(args.site).stem}.lock")
+    try:
+        lock.acquire()
+    except LockHeld as exc:
+        print(f"error: another crawl of {args.site} is running: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    if lock.taken_over is not None:
+        print(f"note: took over a stale lock left by pid {lock.taken_over.get('pid')}", file=sys.stderr)
+    try:
+        with mongo_store(uri, args.data_dir / "store") as store_uri:
+            stats = run_crawl(spider_args, _crawl_settings(args, store_uri))
+            print_run(stats)
+    finally:
+        lock.release()
     return crawl_exit_code(stats)
 
 
