@@ -141,7 +141,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"demo site: {server.base_url} ({len(site.articles)} articles, "
               f"{len(site.categories)} categories)", file=sys.stderr)
         spider_args = {"site": "demo", "base_url": server.base_url, "all_categories": "true"}
-        stats = run_crawl(spider_args, _crawl_settings(args, store_uri))
+        settings = _crawl_settings(args, store_uri)
+        if "LOG_FILE" not in settings:  # the console shows progress; details go to a file
+            log_file = args.data_dir / "logs" / "demo.log"
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            settings.update(LOG_FILE=str(log_file), LOG_FILE_APPEND=False)
+            print(f"crawl log: {log_file}", file=sys.stderr)
+        settings.update(INGEST_PROGRESS_CONSOLE=True, INGEST_PROGRESS_INTERVAL=2.0)
+        stats = run_crawl(spider_args, settings)
         print_run(stats)
         print_summary(store_uri, args.database, site="demo")
     print(f"wall time: {time.monotonic() - started:.1f}s", file=sys.stderr)
@@ -313,7 +320,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for chatty in ("htmldate", "trafilatura", "courlan"):
+    for chatty in ("htmldate", "trafilatura", "courlan", "pymongo"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     return args.func(args)

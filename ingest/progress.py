@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from typing import Any
 
@@ -14,9 +15,10 @@ logger = logging.getLogger("ingest.progress")
 
 
 class CrawlProgress:
-    def __init__(self, stats: Any, interval: float) -> None:
+    def __init__(self, stats: Any, interval: float, console: bool = False) -> None:
         self.stats = stats
         self.interval = interval
+        self.console = console
         self.started = time.monotonic()
         self.loop: task.LoopingCall | None = None
 
@@ -25,7 +27,8 @@ class CrawlProgress:
         interval = crawler.settings.getfloat("INGEST_PROGRESS_INTERVAL", 5.0)
         if interval <= 0:
             raise NotConfigured
-        extension = cls(crawler.stats, interval)
+        extension = cls(crawler.stats, interval,
+                        crawler.settings.getbool("INGEST_PROGRESS_CONSOLE", False))
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
@@ -53,4 +56,7 @@ class CrawlProgress:
                 f"| {get('extract/articles', 0) / elapsed:.1f} articles/s")
 
     def report(self, final: bool = False) -> None:
-        logger.info("%s%s", "done: " if final else "progress: ", self.summary())
+        line = ("done: " if final else "progress: ") + self.summary()
+        logger.info(line)
+        if self.console:  # when the log goes to a file, the person watching still sees this
+            print(line, file=sys.stderr, flush=True)
