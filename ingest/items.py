@@ -35,3 +35,11 @@ class ArticleItem(scrapy.Item):
     # derived by pipelines
     word_count = scrapy.Field()
     content_hash = scrapy.Field()
+
+
+class ListingUpdate(scrapy.Item):
+    """A category listing that links to an article already extracted in this run: the store
+    adds the category to the article's listed_in."""
+
+    url = scrapy.Field()
+    listed_in = scrapy.Field()

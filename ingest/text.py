@@ -6,8 +6,9 @@ import html
 import re
 import unicodedata
 
-# Zero-width and other invisible format characters that leak from CMS editors.
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Invisible characters that leak from CMS editors. Not ZWNJ/ZWJ (U+200C/U+200D): Persian
+# spelling and emoji sequences need them.
+_INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Everything Unicode calls a space separator, plus the usual ASCII whitespace.
 _SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]{1,31});")

@@ -1,10 +1,13 @@
-"""Captions: drop empty and near-duplicate entries; keep caption text out of the body."""
+"""Captions: drop empty entries and repeats of one image's caption; keep caption text out
+of the body."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from itemadapter import ItemAdapter
+
+from ingest.items import ArticleItem
 
 from ingest.text import near_duplicate
 
@@ -18,12 +21,15 @@ class CaptionsPipeline:
         return cls(crawler.stats)
 
     def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticleItem):
+            return item
         adapter = ItemAdapter(item)
         kept: list[dict] = []
         for caption in adapter.get("captions") or []:
             if not caption.get("text"):
                 self.stats.inc_value("captions/dropped/empty")
-            elif any(near_duplicate(caption["text"], k["text"]) for k in kept):
+            elif any(near_duplicate(caption["text"], k["text"])
+                     and caption.get("image_url") == k.get("image_url") for k in kept):
                 self.stats.inc_value("captions/dropped/duplicate")
             else:
                 if caption.get("alt") and near_duplicate(caption["alt"], caption["text"]):

@@ -6,6 +6,8 @@ from typing import Any
 
 from itemadapter import ItemAdapter
 
+from ingest.items import ArticleItem
+
 from ingest.dates import parse_datetime
 
 
@@ -23,6 +25,8 @@ class DatesPipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticleItem):
+            return item
         adapter = ItemAdapter(item)
         spider = self.crawler.spider
         profile = getattr(spider, "profile", None)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from itemadapter import ItemAdapter
+
+from ingest.items import ArticleItem
 from scrapy.exceptions import DropItem
 
 
@@ -19,6 +21,8 @@ class DedupePipeline:
         return cls(crawler.stats)
 
     def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticleItem):
+            return item
         key = ItemAdapter(item)["canonical_url"]
         if key in self.seen:
             self.stats.inc_value("dedupe/dropped")

@@ -16,7 +16,8 @@ from pymongo.errors import PyMongoError
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from ingest.store.articles import write_articles
+from ingest.items import ListingUpdate
+from ingest.store.articles import add_listings, write_articles
 from ingest.store.client import RUNS, connect, ensure_indexes, mongo_uri_from_env, redact_uri
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class MongoPipeline:
         self.retry_seconds = retry_seconds
         self.dead_letter_dir = Path(dead_letter_dir)
         self.buffer: list[dict[str, Any]] = []
+        self.late_listings: dict[str, set[str]] = {}
         self.client: Any = None
         self.started_at: datetime | None = None
 
@@ -72,6 +74,9 @@ class MongoPipeline:
         logger.info("storing into %s database %r", redact_uri(self.uri), self.database_name)
 
     async def process_item(self, item: Any) -> Any:
+        if isinstance(item, ListingUpdate):
+            self.late_listings.setdefault(item["url"], set()).update(item["listed_in"])
+            return item
         self.buffer.append(ItemAdapter(item).asdict())
         if len(self.buffer) >= self.buffer_size:
             batch, self.buffer = self.buffer, []
@@ -82,6 +87,17 @@ class MongoPipeline:
         batch, self.buffer = self.buffer, []
         if batch:
             await asyncio.to_thread(self._write, batch)
+        if self.late_listings:
+            await asyncio.to_thread(self._add_listings)
+
+    def _add_listings(self) -> None:
+        """Categories whose listings were reached after their articles had been fetched."""
+        try:
+            changed = add_listings(self.db, self.late_listings)
+        except PyMongoError as exc:
+            logger.error("could not record %d late category listings: %s", len(self.late_listings), exc)
+            return
+        self.stats.inc_value("mongo/listings_added", changed)
 
     def _write(self, batch: list[dict[str, Any]]) -> None:
         """Write a batch, retrying through a store outage for up to retry_seconds."""

@@ -6,6 +6,8 @@ from typing import Any
 
 from itemadapter import ItemAdapter
 
+from ingest.items import ArticleItem
+
 from ingest.text import collapse_spaces, normalize_text
 
 PROSE_FIELDS = ("title", "body", "lead")
@@ -22,6 +24,8 @@ class NormalizeTextPipeline:
         return cls(crawler.stats)
 
     def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticleItem):
+            return item
         adapter = ItemAdapter(item)
         for name in PROSE_FIELDS:
             value = adapter.get(name)

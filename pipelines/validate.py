@@ -6,6 +6,8 @@ import re
 from typing import Any
 
 from itemadapter import ItemAdapter
+
+from ingest.items import ArticleItem
 from scrapy.exceptions import DropItem
 
 WORD = re.compile(r"\w+")
@@ -21,6 +23,8 @@ class ValidatePipeline:
         return cls(crawler.stats, crawler.settings.getint("INGEST_MIN_BODY_WORDS", 10))
 
     def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticleItem):
+            return item
         adapter = ItemAdapter(item)
         words = len(WORD.findall(adapter.get("body") or ""))
         adapter["word_count"] = words

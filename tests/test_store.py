@@ -78,3 +78,11 @@ def test_summary(db):
 def test_redact_uri_hides_password():
     assert redact_uri("mongodb://user:s3cret@db.example:27017/news") == "mongodb://user:***@db.example:27017/news"
     assert "s3cret" not in redact_uri("mongodb+srv://u:s3cret@cluster.example/")
+
+
+def test_indexes_can_be_ensured_on_a_filled_store(db):
+    ensure_indexes(db)
+    write_articles(db, [article("a", body="Sanctions hit the currency market hard")], now=T0)
+    ensure_indexes(db)  # every run starts with this
+    found = list(db[ARTICLES].find({"$text": {"$search": "sanctions"}}, {"canonical_url": 1}))
+    assert [d["canonical_url"] for d in found] == ["https://news.example/a/"]

@@ -17,7 +17,7 @@ from scrapy.http import Response, TextResponse
 from ingest.extract import selectors
 from ingest.extract.article import extract_article
 from ingest.extract.html import ExtractionError
-from ingest.items import ArticleItem
+from ingest.items import ArticleItem, ListingUpdate
 from ingest.sites import ProfileError, SiteProfile, load_profile
 from ingest.text import collapse_spaces
 
@@ -73,6 +73,7 @@ class NewsSpider(scrapy.Spider):
         self.max_pages = int(max_pages) if max_pages not in (None, "") else None
         self.crawl_id = crawl_id or f"{profile.name}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
         self.listed_in: dict[str, set[str]] = defaultdict(set)
+        self.extracted: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -109,7 +110,7 @@ class NewsSpider(scrapy.Spider):
             self.logger.warning("no category links found in the menu of %s", response.url)
 
     def parse_listing(self, response: Response, category: str | None, page: int
-                      ) -> Iterator[scrapy.Request]:
+                      ) -> Iterator[scrapy.Request | ListingUpdate]:
         stats = self.crawler.stats
         if not isinstance(response, TextResponse):
             stats.inc_value("listing/not_html")
@@ -123,8 +124,10 @@ class NewsSpider(scrapy.Spider):
                 links.append(url)
         stats.inc_value("listing/article_links", len(links))
         for url in links:
-            if category:
+            if category and category not in self.listed_in[url]:
                 self.listed_in[url].add(category)
+                if url in self.extracted:  # fetched before this listing was seen
+                    yield ListingUpdate(url=url, listed_in=[category])
             yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error)
         if not links:
             stats.inc_value("listing/empty_pages")
@@ -160,6 +163,7 @@ class NewsSpider(scrapy.Spider):
             self.logger.warning("could not extract %s: %s", response.url, exc)
             return
         stats.inc_value("extract/articles")
+        self.extracted.update((response.url, response.request.url))
         listed_in = sorted(self.listed_in.get(response.url, ()) or
                            self.listed_in.get(response.request.url, ()))
         item = ArticleItem(

@@ -113,3 +113,24 @@ def _bulk(collection: Any, ops: list[Any], tolerate_duplicates: bool = False) ->
             errors[error["index"]] = f"{error.get('code')}: {error.get('errmsg')}"
         return errors
     return {}
+
+
+def add_listings(db: Database, listings: Mapping[str, Iterable[str]]) -> int:
+    """Add categories to the listed_in of stored articles (found by URL or canonical URL);
+    articles whose pages named no category take these as their categories. Returns how
+    many articles changed."""
+    ops = []
+    for url, names in listings.items():
+        doc = db[ARTICLES].find_one({"$or": [{"url": url}, {"canonical_url": url}]})
+        if doc is None:
+            continue
+        merged = sorted(set(doc.get("listed_in") or []) | set(names))
+        if merged == doc.get("listed_in"):
+            continue
+        doc["listed_in"] = merged
+        if not doc.get("categories"):
+            doc["categories"] = merged
+        ops.append(ReplaceOne({"_id": doc["_id"]}, doc))
+    if ops:
+        db[ARTICLES].bulk_write(ops, ordered=False)
+    return len(ops)

@@ -1,0 +1,126 @@
+"""Real Scrapy crawls of the local demo site, through real pymongo, into a MongoDB-wire server."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ingest.demo.site import DemoServer, DemoSite
+from ingest.store.client import ARTICLES, REVISIONS, RUNS, connect
+from ingest.store.queries import as_datetime
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE_NOISE = ("Recent Posts", "Generic selectors", "Exact matches only", "Filter by Categories",
+              "Share this", "Related")
+
+
+def crawl(base_url: str, mongo_uri: str, database: str, data_dir: Path) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "ingest", "crawl", "--site", "demo", "--base-url", base_url,
+               "--all-categories", "--mongo-uri", mongo_uri, "--database", database,
+               "--data-dir", str(data_dir), "--log-level", "INFO"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+@pytest.fixture(scope="module")
+def demo():
+    site = DemoSite(n_articles=320)
+    with DemoServer(site) as server:
+        yield site, server
+
+
+@pytest.fixture(scope="module")
+def store(mongo_uri, tmp_path_factory):
+    client = connect(mongo_uri)
+    name = "e2e_demo"
+    client.drop_database(name)
+    yield client[name], name
+    client.drop_database(name)
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def first_crawl(demo, store, mongo_uri, tmp_path_factory):
+    site, server = demo
+    db, name = store
+    data_dir = tmp_path_factory.mktemp("crawl-data")
+    crawl(server.base_url, mongo_uri, name, data_dir)
+    stored = {doc["source_id"]: doc for doc in db[ARTICLES].find({})}
+    expected = {str(article["id"]): article for article in site.expected()}
+    return site, server, db, name, data_dir, stored, expected
+
+
+def test_every_article_is_stored_once_with_its_categories(first_crawl):
+    site, server, db, name, data_dir, stored, expected = first_crawl
+    assert len(expected) >= 300
+    assert db[ARTICLES].count_documents({}) == len(expected)
+    assert set(stored) == set(expected)
+    for key, truth in expected.items():
+        doc = stored[key]
+        assert doc["categories"] == truth["categories"], doc["url"]
+        assert sorted(doc["listed_in"]) == sorted(truth["categories"]), doc["url"]
+        assert doc["title"] == truth["title"]
+        assert doc["language"] == truth["language"]
+
+
+def test_bodies_are_the_article_text_only(first_crawl):
+    *_, stored, expected = first_crawl
+    for key, truth in expected.items():
+        body = stored[key]["body"]
+        assert body == "\n\n".join(truth["paragraphs"]), stored[key]["url"]
+        for noise in SITE_NOISE:
+            assert noise not in body
+        for caption in truth["captions"]:
+            assert caption["text"] not in body
+            if caption["alt"]:
+                assert caption["alt"] not in body
+
+
+def test_captions_and_dates(first_crawl):
+    *_, stored, expected = first_crawl
+    with_captions = 0
+    for key, truth in expected.items():
+        doc = stored[key]
+        got = [(c["text"], c["alt"], c["credit"]) for c in doc["captions"]]
+        want = [(c["text"], c["alt"], c["credit"]) for c in truth["captions"]]
+        assert got == want, doc["url"]
+        for caption, true_caption in zip(doc["captions"], truth["captions"]):
+            assert caption["image_url"].endswith(true_caption["image_path"])
+        with_captions += bool(want)
+        assert as_datetime(doc["published_at"]) == truth["published_at"], doc["url"]
+    assert with_captions > 50
+    persian = [k for k, t in expected.items() if t["language"] == "fa"]
+    assert persian and all(stored[k]["date_source"] == "text" for k in persian)
+
+
+def test_run_record(first_crawl):
+    site, server, db, name, data_dir, stored, expected = first_crawl
+    run = db[RUNS].find_one({"site": "demo"})
+    assert run["status"] == "finished"
+    assert run["counts"]["new"] == len(expected)
+    assert as_datetime(run["finished_at"]) >= as_datetime(run["started_at"])
+
+
+def test_recrawl_adds_nothing_and_an_edit_makes_one_revision(first_crawl, mongo_uri):
+    site, server, db, name, data_dir, stored, expected = first_crawl
+    crawl(server.base_url, mongo_uri, name, data_dir)
+    assert db[ARTICLES].count_documents({}) == len(expected)
+    assert db[REVISIONS].count_documents({}) == 0
+    second = db[RUNS].find_one({"site": "demo", "counts.unchanged": len(expected)})
+    assert second is not None and second["counts"]["new"] == 0
+
+    edited = site.articles[5]
+    site.edit_article(edited.id, "An added paragraph: the correction published later.")
+    crawl(server.base_url, mongo_uri, name, data_dir)
+    assert db[ARTICLES].count_documents({}) == len(expected)
+    revisions = list(db[REVISIONS].find({}))
+    assert len(revisions) == 1
+    doc = db[ARTICLES].find_one({"source_id": str(edited.id)})
+    assert revisions[0]["canonical_url"] == doc["canonical_url"]
+    assert doc["revision"] == 2
+    assert doc["body"].endswith("An added paragraph: the correction published later.")
+    assert not revisions[0]["body"].endswith("An added paragraph: the correction published later.")

@@ -1,0 +1,17 @@
+from ingest.text import collapse_spaces, near_duplicate, normalize_text
+
+
+def test_collapse_spaces_drops_invisible_but_keeps_persian_zwnj():
+    assert collapse_spaces("a\u00a0 b\u200b c\ufeff") == "a b c"
+    assert collapse_spaces("اعتراض\u200cها") == "اعتراض\u200cها"
+
+
+def test_normalize_text_keeps_paragraphs():
+    assert normalize_text("Cafe\u0301 &amp; co\n\n\n  next\tline ") == "Café & co\n\nnext line"
+
+
+def test_near_duplicate_caption_variants():
+    caption = "Families at the mullahs' regime offices in Ashraf"
+    assert near_duplicate(caption, caption.replace("'", "’"))
+    assert near_duplicate(caption, caption + " 3")
+    assert not near_duplicate(caption, "A view of the main square in Tehran")
