@@ -82,6 +82,9 @@ def _crawl_settings(args: argparse.Namespace, uri: str) -> dict[str, Any]:
         settings["LOG_FILE_APPEND"] = True
     if args.log_level:
         settings["LOG_LEVEL"] = args.log_level
+    for assignment in args.set or []:
+        name, _, value = assignment.partition("=")
+        settings[name.strip()] = value
     return settings
 
 
@@ -276,6 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     def log_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--log-file", type=Path, help="also write the crawl log to this file")
         p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+        p.add_argument("--set", action="append", metavar="NAME=VALUE",
+                       help="any Scrapy setting for this run, e.g. --set DOWNLOAD_DELAY=2")
 
     crawl = sub.add_parser("crawl", help="crawl a site into the store")
     crawl.add_argument("--site", default="wordpress", help="site profile name or TOML path")

@@ -124,3 +124,30 @@ def test_recrawl_adds_nothing_and_an_edit_makes_one_revision(first_crawl, mongo_
     assert doc["revision"] == 2
     assert doc["body"].endswith("An added paragraph: the correction published later.")
     assert not revisions[0]["body"].endswith("An added paragraph: the correction published later.")
+
+
+def test_generic_wordpress_profile_needs_only_a_category_url(demo, mongo_uri, tmp_path):
+    """No site profile of its own: the generic WordPress one, one category, two pages."""
+    site, server = demo
+    category = next(c for c in site.categories if c.slug == "economy")
+    name = "e2e_generic"
+    client = connect(mongo_uri)
+    client.drop_database(name)
+    try:
+        command = [sys.executable, "-m", "ingest", "crawl", "--site", "wordpress",
+                   "--start-url", server.base_url + category.path, "--max-pages", "2",
+                   "--mongo-uri", mongo_uri, "--database", name, "--data-dir", str(tmp_path),
+                   "--set", "AUTOTHROTTLE_ENABLED=false"]
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]
+        first_pages = site.listing(category)[: 2 * site.per_page]
+        stored = {d["source_id"]: d for d in client[name][ARTICLES].find({})}
+        assert set(stored) == {str(a.id) for a in first_pages}
+        for article in first_pages:
+            doc = stored[str(article.id)]
+            assert doc["title"] == article.title
+            assert doc["body"] == "\n\n".join(article.paragraphs)
+            assert "Economy" in doc["listed_in"]
+    finally:
+        client.drop_database(name)
+        client.close()
