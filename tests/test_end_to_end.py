@@ -151,3 +151,38 @@ def test_generic_wordpress_profile_needs_only_a_category_url(demo, mongo_uri, tm
     finally:
         client.drop_database(name)
         client.close()
+
+
+def test_a_graceful_stop_loses_nothing(demo, mongo_uri, tmp_path):
+    """SIGTERM mid-crawl: Scrapy closes the spider and every extracted article is stored."""
+    import signal
+    import time
+
+    site, server = demo
+    name = "e2e_sigterm"
+    client = connect(mongo_uri)
+    client.drop_database(name)
+    command = [sys.executable, "-m", "ingest", "crawl", "--site", "demo", "--base-url", server.base_url,
+               "--all-categories", "--mongo-uri", mongo_uri, "--database", name,
+               "--data-dir", str(tmp_path), "--set", "DOWNLOAD_DELAY=0.05",
+               "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "--set", "MONGO_BUFFER_SIZE=1000"]
+    served_before = server.requests_served
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and server.requests_served - served_before < 80:
+            time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=120)
+        run = client[name][RUNS].find_one({})
+        assert run is not None, stderr[-2000:]
+        assert run["finish_reason"] == "shutdown"
+        extracted = run["counts"]["articles_extracted"]
+        assert 0 < extracted < len(site.articles)
+        assert client[name][ARTICLES].count_documents({}) == extracted == run["counts"]["new"]
+        assert process.returncode != 0  # an interrupted run is not a success for a scheduler
+    finally:
+        if process.poll() is None:
+            process.kill()
+        client.drop_database(name)
+        client.close()
