@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from difflib import SequenceMatcher
+from functools import lru_cache
 
 # Invisible characters that leak from CMS editors. Not ZWNJ/ZWJ (U+200C/U+200D): Persian
 # spelling and emoji sequences need them.
@@ -30,6 +32,7 @@ def normalize_text(text: str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
+@lru_cache(maxsize=4096)
 def fold_for_comparison(text: str) -> str:
     """A loose key for near-duplicate detection: case, punctuation, quotes and trailing
     numbers do not count (a caption and its image's alt text often differ only by those)."""
@@ -41,8 +44,6 @@ def fold_for_comparison(text: str) -> str:
 
 def near_duplicate(a: str, b: str, threshold: float = 0.9) -> bool:
     """True when two short texts say the same thing up to small edits."""
-    from difflib import SequenceMatcher
-
     fa, fb = fold_for_comparison(a), fold_for_comparison(b)
     if not fa or not fb:
         return False
@@ -50,4 +51,7 @@ def near_duplicate(a: str, b: str, threshold: float = 0.9) -> bool:
         return True
     if (fa in fb or fb in fa) and min(len(fa), len(fb)) > 0.8 * max(len(fa), len(fb)):
         return True
-    return SequenceMatcher(None, fa, fb, autojunk=False).ratio() >= threshold
+    if 2 * min(len(fa), len(fb)) / (len(fa) + len(fb)) < threshold:
+        return False  # the best ratio lengths this different could reach
+    matcher = SequenceMatcher(None, fa, fb, autojunk=False)
+    return matcher.quick_ratio() >= threshold and matcher.ratio() >= threshold

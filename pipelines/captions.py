@@ -8,7 +8,6 @@ from typing import Any
 from itemadapter import ItemAdapter
 
 from ingest.items import ArticleItem
-
 from ingest.text import near_duplicate
 
 

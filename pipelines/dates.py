@@ -6,9 +6,8 @@ from typing import Any
 
 from itemadapter import ItemAdapter
 
-from ingest.items import ArticleItem
-
 from ingest.dates import parse_datetime
+from ingest.items import ArticleItem
 
 
 class DatesPipeline:

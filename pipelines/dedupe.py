@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem
 
 from ingest.items import ArticleItem
-from scrapy.exceptions import DropItem
 
 
 class DedupePipeline:

@@ -7,7 +7,6 @@ from typing import Any
 from itemadapter import ItemAdapter
 
 from ingest.items import ArticleItem
-
 from ingest.text import collapse_spaces, normalize_text
 
 PROSE_FIELDS = ("title", "body", "lead")

@@ -6,9 +6,9 @@ import re
 from typing import Any
 
 from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem
 
 from ingest.items import ArticleItem
-from scrapy.exceptions import DropItem
 
 WORD = re.compile(r"\w+")
 

@@ -8,8 +8,7 @@ from typing import Any
 from ingest.extract import selectors
 from ingest.extract.body import extract_body, find_body_container, generic_body
 from ingest.extract.captions import extract_captions
-from ingest.extract.html import HtmlElement, first, parse_html, select_regions
-from ingest.extract.metadata import link_texts
+from ingest.extract.html import HtmlElement, first, parse_html, select, select_regions
 from ingest.extract.metadata import (
     extract_authors,
     extract_canonical_url,
@@ -17,6 +16,7 @@ from ingest.extract.metadata import (
     extract_source_id,
     extract_structured_data,
     extract_title,
+    link_texts,
     meta_content,
 )
 from ingest.extract.pubdate import extract_dates
@@ -82,7 +82,7 @@ def extract_article(html: str | bytes, url: str, rules: ExtractionRules = GENERI
         categories = [section] if section else []
     tags = link_texts(scope, "tag", exact=True) or structured.keywords
     if not tags:
-        tags = [t.get("content").strip() for t in root.cssselect("meta[property='article:tag']")
+        tags = [t.get("content").strip() for t in select(root, "meta[property='article:tag']")
                 if (t.get("content") or "").strip()]
 
     return {

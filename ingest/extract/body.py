@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import copy
 import re
+from dataclasses import dataclass
 from html import escape
 
 import lxml.html
-from dataclasses import dataclass
-
 from lxml_html_clean import Cleaner
 
 from ingest.extract import selectors
-from ingest.extract.html import HtmlElement, inside_any, iter_blocks
+from ingest.extract.html import HtmlElement, inside_any, iter_blocks, select
 from ingest.text import collapse_spaces, near_duplicate
 
 SANITIZER = Cleaner(
@@ -52,7 +51,7 @@ def find_body_container(scope: HtmlElement, excluded: set[HtmlElement],
                         body_selectors: tuple[str, ...] = ()) -> HtmlElement | None:
     """The element a known theme keeps the article text in, if the page has one."""
     for selector in body_selectors + selectors.BODY:
-        candidates = [e for e in scope.cssselect(selector) if not inside_any(e, excluded)]
+        candidates = [e for e in select(scope, selector) if not inside_any(e, excluded)]
         if candidates:
             return max(candidates, key=_paragraph_weight)
     return None
@@ -83,10 +82,9 @@ def strip_noise(container: HtmlElement, noise_selectors: tuple[str, ...] = ()) -
     """A copy of the container without scripts, captions, share boxes, related posts..."""
     clone = copy.deepcopy(container)
     clone.tail = None
-    for selector in noise_selectors + selectors.BODY_NOISE:
-        for element in clone.cssselect(selector):
-            if element is not clone and element.getparent() is not None:
-                element.drop_tree()
+    for element in select(clone, ", ".join(noise_selectors + selectors.BODY_NOISE)):
+        if element is not clone and element.getparent() is not None:
+            element.drop_tree()
     for element in list(clone.iter("li", "p", "div", "section", "ul")):
         if element is not clone and element.getparent() is not None and _mostly_links(element):
             element.drop_tree()

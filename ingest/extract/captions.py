@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urljoin
 
 from ingest.extract import selectors
-from ingest.extract.html import HtmlElement, first, inside_any, text_of
+from ingest.extract.html import HtmlElement, first, inside_any, select, text_of
 from ingest.text import collapse_spaces, near_duplicate
 
 LAZY_SRC_ATTRS = ("data-src", "data-lazy-src", "data-original", "data-orig-file", "data-srcset")
@@ -37,7 +37,7 @@ def extract_captions(scope: HtmlElement, base_url: str, excluded: set[HtmlElemen
     A caption repeated as the image's alt/title (often with small edits) stays one entry."""
     blocks = []
     for css in selectors.CAPTION_BLOCKS:
-        blocks.extend(scope.cssselect(css))
+        blocks.extend(select(scope, css))
     blocks = [b for b in blocks if not inside_any(b, excluded)]
     # Outermost captioned block wins: a figure.wp-caption inside a div.wp-caption is one image.
     block_set = set(blocks)

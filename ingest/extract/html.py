@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 import lxml.html
 from lxml import etree
+from lxml.cssselect import CSSSelector
 
 from ingest.text import collapse_spaces
 
@@ -55,9 +57,19 @@ def _utf8_parser() -> lxml.html.HTMLParser:
     return _UTF8_PARSER
 
 
+@lru_cache(maxsize=None)
+def _compiled(selector: str) -> CSSSelector:
+    return CSSSelector(selector, translator="html")
+
+
+def select(element: HtmlElement, selector: str) -> list[HtmlElement]:
+    """element.cssselect(selector), with the CSS-to-XPath translation done once per selector."""
+    return _compiled(selector)(element)
+
+
 def first(root: HtmlElement, selectors: Iterable[str]) -> HtmlElement | None:
     for selector in selectors:
-        found = root.cssselect(selector)
+        found = select(root, selector)
         if found:
             return found[0]
     return None
@@ -74,10 +86,7 @@ def inside_any(element: HtmlElement, regions: set[HtmlElement]) -> bool:
 
 
 def select_regions(root: HtmlElement, selectors: Iterable[str]) -> set[HtmlElement]:
-    regions: set[HtmlElement] = set()
-    for selector in selectors:
-        regions.update(root.cssselect(selector))
-    return regions
+    return set(select(root, ", ".join(selectors)))
 
 
 def iter_blocks(element: HtmlElement) -> Iterator[tuple[str, str]]:

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlparse
 
-from ingest.extract.html import HtmlElement, first, text_of
 from ingest.extract import selectors
+from ingest.extract.html import HtmlElement, first, select, text_of
 from ingest.text import collapse_spaces
 
 ARTICLE_TYPES = frozenset(
@@ -208,7 +208,7 @@ def extract_authors(root: HtmlElement, scope: HtmlElement, structured: Structure
         return _unique(structured.authors)
     names: list[str] = []
     for css in selectors.AUTHOR:
-        names.extend(text_of(e) for e in scope.cssselect(css))
+        names.extend(text_of(e) for e in select(scope, css))
         if names:
             break
     if not names:

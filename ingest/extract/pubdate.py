@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ingest.dates import date_from_url, parse_datetime
 from ingest.extract import selectors
-from ingest.extract.html import HtmlElement, inside_any, text_of
+from ingest.extract.html import HtmlElement, inside_any, select, text_of
 from ingest.extract.metadata import StructuredData, meta_content
 
 MAX_DATE_TEXT = 80
@@ -24,7 +24,7 @@ class PageDates:
 
 def _time_attr(scope: HtmlElement, css: tuple[str, ...], excluded: set[HtmlElement]) -> str | None:
     for selector in css:
-        for element in scope.cssselect(selector):
+        for element in select(scope, selector):
             if inside_any(element, excluded):
                 continue
             value = (element.get("datetime") or element.get("content") or "").strip()
@@ -35,7 +35,7 @@ def _time_attr(scope: HtmlElement, css: tuple[str, ...], excluded: set[HtmlEleme
 
 def _visible_date(scope: HtmlElement, css: tuple[str, ...], excluded: set[HtmlElement]) -> str | None:
     for selector in css:
-        for element in scope.cssselect(selector):
+        for element in select(scope, selector):
             if inside_any(element, excluded):
                 continue
             text = text_of(element)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from typing import Any
 
-import logging
-
 import pymongo
-from pymongo.errors import OperationFailure
 from pymongo.database import Database
+from pymongo.errors import OperationFailure
 
 logger = logging.getLogger(__name__)
 
