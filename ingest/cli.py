@@ -59,12 +59,19 @@ def run_crawl(spider_args: dict[str, Any], settings: dict[str, Any]) -> dict[str
     return crawler.stats.get_stats()
 
 
-def crawl_exit_code(stats: dict[str, Any]) -> int:
-    """0 when the run finished and stored articles; 1 otherwise (for schedulers)."""
+def crawl_exit_code(stats: dict[str, Any], max_error_rate: float = 0.2) -> int:
+    """0 when the run finished healthy; 1 otherwise (for schedulers): interrupted, no article
+    link found at all, too many failed requests, or articles that could not be stored."""
     if stats.get("finish_reason") != "finished":
         return 1
-    if not stats.get("extract/articles"):
-        print("error: no article was extracted", file=sys.stderr)
+    if not stats.get("listing/article_links"):
+        print("error: no article link was found on any listing page", file=sys.stderr)
+        return 1
+    requests = stats.get("downloader/request_count", 0)
+    failed = stats.get("fetch/errors", 0) + stats.get("extract/failed", 0)
+    if requests and failed / requests > max_error_rate:
+        print(f"error: {failed} of {requests} requests failed (over {max_error_rate:.0%})",
+              file=sys.stderr)
         return 1
     if stats.get("mongo/dead_lettered"):
         print(f"error: {stats['mongo/dead_lettered']} articles could not be stored "
@@ -105,6 +112,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         spider_args["all_categories"] = "true"
     if args.max_pages is not None:
         spider_args["max_pages"] = str(args.max_pages)
+    if args.full:
+        spider_args["full"] = "true"
     from ingest.runlock import LockHeld, RunLock
 
     uri = args.mongo_uri or os.environ.get("MONGO_URI")
@@ -118,11 +127,28 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         print(f"note: took over a stale lock left by pid {lock.taken_over.get('pid')}", file=sys.stderr)
     try:
         with mongo_store(uri, args.data_dir / "store") as store_uri:
-            stats = run_crawl(spider_args, _crawl_settings(args, store_uri))
+            site_name = load_profile(args.site).name
+            if not args.full and previous_run_unclean(store_uri, args.database, site_name):
+                print(f"note: the last run of {site_name} did not finish cleanly; resuming: every "
+                      "listing page, only articles not stored yet", file=sys.stderr)
+                spider_args["resume"] = "true"
+            settings = _crawl_settings(args, store_uri)
+            stats = run_crawl(spider_args, settings)
             print_run(stats)
     finally:
         lock.release()
-    return crawl_exit_code(stats)
+    return crawl_exit_code(stats, float(settings.get("INGEST_MAX_ERROR_RATE", 0.2)))
+
+
+def previous_run_unclean(uri: str, database: str, site: str) -> bool:
+    """The site's last run never recorded its end (killed, machine lost): its frontier is
+    gone, so this run must walk every listing again."""
+    from ingest.store.client import connect
+    from ingest.store.queries import last_run
+
+    with connect(uri) as client:
+        run = last_run(client[database], site)
+    return bool(run) and run.get("status") == "running"
 
 
 def print_run(stats: dict[str, Any]) -> None:
@@ -143,6 +169,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with DemoServer(site, port=args.port) as server, mongo_store(uri, args.data_dir / "store") as store_uri:
         print(f"demo site: {server.base_url} ({len(site.articles)} articles, "
               f"{len(site.categories)} categories)", file=sys.stderr)
+        from ingest.store.client import connect
+
+        with connect(store_uri) as client:  # the demo site lives on a new port each time
+            client.drop_database(args.database)
         spider_args = {"site": "demo", "base_url": server.base_url, "all_categories": "true"}
         settings = _crawl_settings(args, store_uri)
         if "LOG_FILE" not in settings:  # the console shows progress; details go to a file
@@ -288,6 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--base-url", help="resolve the profile's relative URLs against this")
     crawl.add_argument("--all-categories", action="store_true", help="crawl every category in the menu")
     crawl.add_argument("--max-pages", type=int, help="listing pages per category (0: all)")
+    crawl.add_argument("--full", action="store_true",
+                       help="full re-crawl: every listing page and article, stored or not")
     store_options(crawl)
     log_options(crawl)
     crawl.set_defaults(func=cmd_crawl)
@@ -297,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=0)
     store_options(demo)
     log_options(demo)
-    demo.set_defaults(func=cmd_demo, data_dir=DEFAULT_DATA_DIR / "demo")
+    demo.set_defaults(func=cmd_demo, data_dir=DEFAULT_DATA_DIR / "demo", database="demo")
 
     summary = sub.add_parser("summary", help="what the store holds")
     summary.add_argument("--site")

@@ -31,6 +31,8 @@ class ArticleItem(scrapy.Item):
     # crawl facts
     fetched_at = scrapy.Field()
     http_status = scrapy.Field()
+    etag = scrapy.Field()
+    last_modified = scrapy.Field()
     crawl_id = scrapy.Field()
     # derived by pipelines
     word_count = scrapy.Field()

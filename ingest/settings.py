@@ -45,3 +45,13 @@ DEAD_LETTER_DIR = "data/dead-letter"
 # Crawl limits (the spider's arguments override these per run).
 INGEST_MAX_PAGES_PER_CATEGORY = 0  # 0: follow pagination to its end
 INGEST_PROGRESS_INTERVAL = 5.0
+
+# Incremental runs (the spider's `full` and `resume` arguments switch these off).
+INGEST_INCREMENTAL = True
+# Stop paginating a category once its listings showed this many already-stored articles.
+INGEST_STOP_AFTER_KNOWN = 10
+# Stored articles published in the last N days are fetched again (conditionally) for edits.
+INGEST_REFRESH_DAYS = 3.0
+
+# Health thresholds: `ingest crawl` exits non-zero beyond them.
+INGEST_MAX_ERROR_RATE = 0.2

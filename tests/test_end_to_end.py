@@ -17,10 +17,11 @@ SITE_NOISE = ("Recent Posts", "Generic selectors", "Exact matches only", "Filter
               "Share this", "Related")
 
 
-def crawl(base_url: str, mongo_uri: str, database: str, data_dir: Path) -> subprocess.CompletedProcess:
+def crawl(base_url: str, mongo_uri: str, database: str, data_dir: Path, *extra: str
+          ) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "ingest", "crawl", "--site", "demo", "--base-url", base_url,
                "--all-categories", "--mongo-uri", mongo_uri, "--database", database,
-               "--data-dir", str(data_dir), "--log-level", "INFO"]
+               "--data-dir", str(data_dir), "--log-level", "INFO", *extra]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     return result
@@ -107,16 +108,21 @@ def test_run_record(first_crawl):
 
 def test_recrawl_adds_nothing_and_an_edit_makes_one_revision(first_crawl, mongo_uri):
     site, server, db, name, data_dir, stored, expected = first_crawl
-    crawl(server.base_url, mongo_uri, name, data_dir)
+    before = server.requests_served
+    crawl(server.base_url, mongo_uri, name, data_dir)  # incremental: stored articles skipped
     assert db[ARTICLES].count_documents({}) == len(expected)
     assert db[REVISIONS].count_documents({}) == 0
-    second = db[RUNS].find_one({"site": "demo", "counts.unchanged": len(expected)})
-    assert second is not None and second["counts"]["new"] == 0
+    incremental = db[RUNS].find_one({"site": "demo"}, sort=[("started_at", -1)])
+    assert incremental["counts"]["new"] == 0
+    categories = len(site.categories)
+    assert server.requests_served - before <= 1 + 1 + 2 * categories  # robots, menu, 2 pages each
 
     edited = site.articles[5]
     site.edit_article(edited.id, "An added paragraph: the correction published later.")
-    crawl(server.base_url, mongo_uri, name, data_dir)
+    crawl(server.base_url, mongo_uri, name, data_dir, "--full")
     assert db[ARTICLES].count_documents({}) == len(expected)
+    full = db[RUNS].find_one({"site": "demo"}, sort=[("started_at", -1)])
+    assert full["counts"]["unchanged"] == len(expected) - 1 and full["counts"]["changed"] == 1
     revisions = list(db[REVISIONS].find({}))
     assert len(revisions) == 1
     doc = db[ARTICLES].find_one({"source_id": str(edited.id)})
@@ -124,6 +130,35 @@ def test_recrawl_adds_nothing_and_an_edit_makes_one_revision(first_crawl, mongo_
     assert doc["revision"] == 2
     assert doc["body"].endswith("An added paragraph: the correction published later.")
     assert not revisions[0]["body"].endswith("An added paragraph: the correction published later.")
+
+
+def test_incremental_run_fetches_new_articles_and_recent_edits(first_crawl, mongo_uri):
+    """New articles appear and recent ones are edited between runs: the next run fetches a
+    few pages and stores exactly the new articles plus one revision per edited article."""
+    site, server, db, name, data_dir, stored, expected = first_crawl
+    crawl(server.base_url, mongo_uri, name, data_dir)  # settle the previous test's state
+    recent = site.add_articles(4)
+    crawl(server.base_url, mongo_uri, name, data_dir)
+    revisions_before = db[REVISIONS].count_documents({})
+    total_before = db[ARTICLES].count_documents({})
+
+    newer = site.add_articles(3)
+    for article in recent[:2]:
+        site.edit_article(article.id, "Update: officials later confirmed the figures.")
+    before = server.requests_served
+    crawl(server.base_url, mongo_uri, name, data_dir)
+    fetched = server.requests_served - before
+
+    assert db[ARTICLES].count_documents({}) == total_before + len(newer)
+    for article in newer:
+        assert db[ARTICLES].count_documents({"source_id": str(article.id)}) == 1
+    assert db[REVISIONS].count_documents({}) == revisions_before + 2
+    run = db[RUNS].find_one({"site": "demo"}, sort=[("started_at", -1)])
+    assert run["counts"]["new"] == len(newer) and run["counts"]["changed"] == 2
+    listing_pages = run["counts"]["listing_pages"]
+    assert listing_pages <= 2 * len(site.categories)
+    # robots.txt, the menu, the listing pages, the new articles and the recent ones re-checked
+    assert fetched <= 2 + listing_pages + len(newer) + len(recent)
 
 
 def test_generic_wordpress_profile_needs_only_a_category_url(demo, mongo_uri, tmp_path):

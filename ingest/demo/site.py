@@ -12,6 +12,7 @@ All text is invented here from word and sentence templates filled by a seeded
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import re
@@ -439,10 +440,12 @@ class DemoSite:
 
     # changes between crawls ---------------------------------------------------------------------
     def add_articles(self, n: int) -> list[DemoArticle]:
-        """New English articles, newer than any existing one (and not in the future)."""
+        """New English articles, newer than any existing one, published within the last day
+        (as on a live news site between two scheduled runs), never in the future."""
         with self.lock:
-            newest = max((a.published_at for a in self.articles), default=FIRST_DAY)
             now = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=5)
+            newest = max((a.published_at for a in self.articles), default=FIRST_DAY)
+            newest = max(newest, now - timedelta(days=1))
             now = max(now, newest + timedelta(seconds=n + 1))
             added = []
             next_id = max(self._by_id, default=16000)
@@ -794,6 +797,10 @@ class DemoServer:
                 host = self.headers.get("Host")
                 status, content_type, text, extra = server.respond(self.path, host)
                 data = text.encode("utf-8")
+                if status == 200 and content_type == HTML_TYPE:
+                    extra = {**extra, "ETag": '"%s"' % hashlib.sha1(data).hexdigest()[:20]}
+                    if self.headers.get("If-None-Match") == extra["ETag"]:
+                        status, data = 304, b""
                 self.send_response(status)
                 for name, value in extra.items():
                     self.send_header(name, value)

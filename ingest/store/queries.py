@@ -93,3 +93,18 @@ def corpus_summary(db: Database, site: str | None = None) -> dict[str, Any]:
         "published_to": newest,
         "sample": sample_article(db, site),
     }
+
+
+def known_articles(db: Database, site: str) -> dict[str, dict[str, Any]]:
+    """What an incremental crawl needs to know of the site's stored articles, by URL and by
+    canonical URL: publication time and the validators for conditional requests."""
+    projection = {"_id": 0, "url": 1, "canonical_url": 1, "published_at": 1, "etag": 1,
+                  "last_modified": 1}
+    known: dict[str, dict[str, Any]] = {}
+    for doc in db[ARTICLES].find({"site": site}, projection):
+        entry = {"published_at": as_datetime(doc.get("published_at")), "etag": doc.get("etag"),
+                 "last_modified": doc.get("last_modified")}
+        for key in (doc.get("url"), doc.get("canonical_url")):
+            if key:
+                known[key] = entry
+    return known
