@@ -259,7 +259,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         return 2
     for index, path in enumerate(files, 1):
         try:
-            fields = extract_article(read_page(path), args.url or "")
+            fields = extract_article(read_page(path), args.url or "", rules)
         except (OSError, ExtractionError) as exc:
             failures += 1
             print(f"error: {path}: {exc}", file=sys.stderr)
