@@ -141,14 +141,15 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 
 def previous_run_unclean(uri: str, database: str, site: str) -> bool:
-    """The site's last run never recorded its end (killed, machine lost): its frontier is
-    gone, so this run must walk every listing again."""
+    """The site's last run never recorded its end (killed, machine lost) or was stopped
+    before its end (SIGTERM, Ctrl-C): what it had not reached yet may lie deeper in the
+    listings than an incremental run looks, so this run walks every listing page again."""
     from ingest.store.client import connect
     from ingest.store.queries import last_run
 
     with connect(uri) as client:
         run = last_run(client[database], site)
-    return bool(run) and run.get("status") == "running"
+    return bool(run) and (run.get("status") == "running" or run.get("finish_reason") != "finished")
 
 
 def print_run(stats: dict[str, Any]) -> None:
