@@ -53,10 +53,19 @@ def run_crawl(spider_args: dict[str, Any], settings: dict[str, Any]) -> dict[str
     from ingest.spiders.news import NewsSpider
 
     process = CrawlerProcess(_project_settings(settings))
+    if settings.get("INGEST_LOG_FILE"):  # in addition to stderr, which Scrapy keeps
+        _also_log_to(Path(settings["INGEST_LOG_FILE"]), process.settings.get("LOG_LEVEL", "INFO"))
     crawler = process.create_crawler(NewsSpider)
     process.crawl(crawler, **spider_args)
     process.start()
     return crawler.stats.get_stats()
+
+
+def _also_log_to(path: Path, level: str) -> None:
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
 
 
 def crawl_exit_code(stats: dict[str, Any], max_error_rate: float = 0.2) -> int:
@@ -85,8 +94,7 @@ def _crawl_settings(args: argparse.Namespace, uri: str) -> dict[str, Any]:
                                 "DEAD_LETTER_DIR": str(args.data_dir / "dead-letter")}
     if args.log_file:
         args.log_file.parent.mkdir(parents=True, exist_ok=True)
-        settings["LOG_FILE"] = str(args.log_file)
-        settings["LOG_FILE_APPEND"] = True
+        settings["INGEST_LOG_FILE"] = str(args.log_file)
     if args.log_level:
         settings["LOG_LEVEL"] = args.log_level
     for assignment in args.set or []:
@@ -176,7 +184,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             client.drop_database(args.database)
         spider_args = {"site": "demo", "base_url": server.base_url, "all_categories": "true"}
         settings = _crawl_settings(args, store_uri)
-        if "LOG_FILE" not in settings:  # the console shows progress; details go to a file
+        if "INGEST_LOG_FILE" not in settings:  # the console shows progress; details go to a file
             log_file = args.data_dir / "logs" / "demo.log"
             log_file.parent.mkdir(parents=True, exist_ok=True)
             settings.update(LOG_FILE=str(log_file), LOG_FILE_APPEND=False)
@@ -308,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="local data folder: embedded store, dead letters (default: ./data)")
 
     def log_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--log-file", type=Path, help="also write the crawl log to this file")
+        p.add_argument("--log-file", type=Path, help="also write the crawl log to this file (appended)")
         p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
         p.add_argument("--set", action="append", metavar="NAME=VALUE",
                        help="any Scrapy setting for this run, e.g. --set DOWNLOAD_DELAY=2")

@@ -172,9 +172,11 @@ def test_generic_wordpress_profile_needs_only_a_category_url(demo, mongo_uri, tm
         command = [sys.executable, "-m", "ingest", "crawl", "--site", "wordpress",
                    "--start-url", server.base_url + category.path, "--max-pages", "2",
                    "--mongo-uri", mongo_uri, "--database", name, "--data-dir", str(tmp_path),
-                   "--set", "AUTOTHROTTLE_ENABLED=false"]
+                   "--set", "AUTOTHROTTLE_ENABLED=false", "--log-file", str(tmp_path / "logs" / "run.log")]
         result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stderr[-3000:]
+        log = (tmp_path / "logs" / "run.log").read_text()
+        assert "Spider closed (finished)" in log and "Spider closed (finished)" in result.stderr
         first_pages = site.listing(category)[: 2 * site.per_page]
         stored = {d["source_id"]: d for d in client[name][ARTICLES].find({})}
         assert set(stored) == {str(a.id) for a in first_pages}
