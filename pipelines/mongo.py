@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from itemadapter import ItemAdapter
-from pymongo.errors import PyMongoError
+from bson.errors import InvalidDocument
+from pymongo.errors import DocumentTooLarge, PyMongoError
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
@@ -107,6 +108,14 @@ class MongoPipeline:
             try:
                 result = write_articles(self.db, batch)
                 break
+            except (InvalidDocument, DocumentTooLarge) as exc:
+                if len(batch) > 1:  # find the offending documents; store the rest
+                    for doc in batch:
+                        self._write([doc])
+                    return
+                logger.error("invalid document %s: %s", batch[0].get("canonical_url"), exc)
+                self._dead_letter(batch, f"invalid document: {exc}")
+                return
             except PyMongoError as exc:
                 self.stats.inc_value("mongo/write_retries")
                 if time.monotonic() + delay > deadline:

@@ -14,18 +14,29 @@ WORD = re.compile(r"\w+")
 
 
 class ValidatePipeline:
-    def __init__(self, stats: Any, min_body_words: int = 10) -> None:
+    """Also caps oversized text (a runaway page would exceed MongoDB's 16 MB document
+    limit): such fields are cut at INGEST_MAX_FIELD_CHARS and counted."""
+
+    def __init__(self, stats: Any, min_body_words: int = 10, max_field_chars: int = 2_000_000) -> None:
         self.stats = stats
         self.min_body_words = min_body_words
+        self.max_field_chars = max_field_chars
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ValidatePipeline:
-        return cls(crawler.stats, crawler.settings.getint("INGEST_MIN_BODY_WORDS", 10))
+        settings = crawler.settings
+        return cls(crawler.stats, settings.getint("INGEST_MIN_BODY_WORDS", 10),
+                   settings.getint("INGEST_MAX_FIELD_CHARS", 2_000_000))
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem):
             return item
         adapter = ItemAdapter(item)
+        for name in ("body", "body_html", "title", "lead"):
+            value = adapter.get(name)
+            if isinstance(value, str) and len(value) > self.max_field_chars:
+                adapter[name] = value[: self.max_field_chars]
+                self.stats.inc_value(f"validate/truncated/{name}")
         words = len(WORD.findall(adapter.get("body") or ""))
         adapter["word_count"] = words
         if not adapter.get("title"):

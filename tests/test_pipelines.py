@@ -128,3 +128,23 @@ def test_store_outage_dead_letters_instead_of_dropping(tmp_path):
         f"https://news.example/{n}/" for n in range(4)]
     assert crawler.stats.get_value("mongo/dead_lettered") == 4
     assert crawler.stats.get_value("mongo/write_retries") >= 1
+
+
+def test_oversized_fields_are_capped_and_counted():
+    crawler = make_crawler(INGEST_MAX_FIELD_CHARS=1000)
+    result = ValidatePipeline.from_crawler(crawler).process_item(item(body="word " * 5000))
+    assert len(result["body"]) == 1000
+    assert crawler.stats.get_value("validate/truncated/body") == 1
+
+
+def test_a_document_too_large_is_dead_lettered_and_the_rest_stored(mongo_uri, database_name, db, tmp_path):
+    crawler = make_crawler(MONGO_URI=mongo_uri, MONGO_DATABASE=database_name, DEAD_LETTER_DIR=str(tmp_path))
+    pipeline = MongoPipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    pipeline.buffer = [dict(item(canonical_url=f"https://news.example/{n}/")) for n in range(3)]
+    pipeline.buffer[1]["body_html"] = "x" * (17 * 1024 * 1024)
+    asyncio.run(pipeline.close_spider())
+    assert db[ARTICLES].count_documents({}) == 2
+    dead = [json.loads(line) for line in (tmp_path / "test-run-1.jsonl").read_text().splitlines()]
+    assert [d["article"]["canonical_url"] for d in dead] == ["https://news.example/1/"]
+    assert crawler.stats.get_value("mongo/dead_lettered") == 1

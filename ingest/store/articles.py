@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+import bson
 from pymongo import InsertOne, ReplaceOne
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError
@@ -24,6 +25,8 @@ CONTENT_FIELDS = ("title", "body", "captions")
 # Item fields that are not stored.
 TRANSIENT_FIELDS = ("published_raw", "modified_raw", "fetched_at", "http_status")
 DUPLICATE_KEY = 11000
+# MongoDB's BSON document limit, enforced here too: some MongoDB-wire servers accept more.
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 
 
 def content_hash(doc: Mapping[str, Any]) -> str:
@@ -84,6 +87,10 @@ def write_articles(db: Database, items: Iterable[Mapping[str, Any]],
     for key, item in batch.items():
         old = previous.get(key)
         doc, outcome = build_document(item, old, now)
+        size = len(bson.encode(doc))
+        if size > MAX_DOCUMENT_BYTES:
+            result.failed.append((key, f"document too large: {size} bytes"))
+            continue
         if outcome == "changed" and old is not None:
             archived = {k: v for k, v in old.items() if k != "_id"}
             archived.update(article_id=old["_id"], archived_at=now)
@@ -92,7 +99,7 @@ def write_articles(db: Database, items: Iterable[Mapping[str, Any]],
         outcomes.append((key, outcome))
     if revision_ops:
         _bulk(db[REVISIONS], revision_ops, tolerate_duplicates=True)
-    failed_indexes = _bulk(db[ARTICLES], article_ops)
+    failed_indexes = _bulk(db[ARTICLES], article_ops) if article_ops else {}
     for index, (key, outcome) in enumerate(outcomes):
         if index in failed_indexes:
             result.failed.append((key, failed_indexes[index]))
