@@ -122,6 +122,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         spider_args["max_pages"] = str(args.max_pages)
     if args.full:
         spider_args["full"] = "true"
+    if args.entry:
+        spider_args["entry_points"] = args.entry
     from ingest.runlock import LockHeld, RunLock
 
     uri = args.mongo_uri or os.environ.get("MONGO_URI")
@@ -327,6 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--base-url", help="resolve the profile's relative URLs against this")
     crawl.add_argument("--all-categories", action="store_true", help="crawl every category in the menu")
     crawl.add_argument("--max-pages", type=int, help="listing pages per category (0: all)")
+    crawl.add_argument("--entry", metavar="LIST",
+                       help="where article URLs come from, comma-separated: listings, sitemap, "
+                            "feed, rest (default: the profile's)")
     crawl.add_argument("--full", action="store_true",
                        help="full re-crawl: every listing page and article, stored or not")
     store_options(crawl)

@@ -223,3 +223,31 @@ def test_a_graceful_stop_loses_nothing(demo, mongo_uri, tmp_path):
             process.kill()
         client.drop_database(name)
         client.close()
+
+
+@pytest.mark.parametrize("entry", ["rest", "sitemap", "feed"])
+def test_other_entry_points(demo, mongo_uri, tmp_path, entry):
+    """The REST API and sitemaps reach every article (REST with the CMS's exact GMT dates and
+    category names); the RSS feed reaches the newest ten. Captions still come from pages."""
+    site, server = demo
+    name = f"e2e_{entry}"
+    client = connect(mongo_uri)
+    client.drop_database(name)
+    try:
+        result = crawl(server.base_url, mongo_uri, name, tmp_path, "--entry", entry)
+        docs = {d["source_id"]: d for d in client[name][ARTICLES].find({})}
+        truth = {str(t["id"]): t for t in site.expected()}
+        wanted = [str(a.id) for a in site.newest(10)] if entry == "feed" else list(truth)
+        assert sorted(docs) == sorted(wanted), result.stderr[-2000:]
+        for key in wanted:
+            doc, expected = docs[key], truth[key]
+            assert [c["text"] for c in doc["captions"]] == [c["text"] for c in expected["captions"]]
+            assert doc["categories"] == expected["categories"]
+            if entry != "sitemap":  # sitemaps name no categories
+                assert sorted(doc["listed_in"]) == sorted(expected["categories"])
+            if entry == "rest":
+                assert doc["date_source"] == "rest-api"
+                assert as_datetime(doc["published_at"]) == expected["published_at"]
+    finally:
+        client.drop_database(name)
+        client.close()

@@ -26,6 +26,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ingest.demo import feeds
+
 TEHRAN = ZoneInfo("Asia/Tehran")
 SITE_NAME = "Demo Freedom News"
 TAGLINE = "Independent Reporting on Rights, Work & Daily Life"
@@ -829,7 +831,11 @@ class DemoServer:
         path, _, query = path.partition("?")
         with self.site.lock:
             if path == "/robots.txt":
-                return 200, "text/plain; charset=UTF-8", "User-agent: *\nDisallow: /wp-admin/\n", {}
+                return (200, "text/plain; charset=UTF-8",
+                        f"User-agent: *\nDisallow: /wp-admin/\n\nSitemap: {base}/sitemap_index.xml\n", {})
+            machine = self._machine_readable(path, query, base)
+            if machine is not None:
+                return machine
             if path == "/wp-admin" or path.startswith("/wp-admin/"):
                 return 403, HTML_TYPE, renderer.error("Forbidden"), {}
             if path == "/":
@@ -852,6 +858,33 @@ class DemoServer:
                 if article is not None and article.path == path:
                     return 200, HTML_TYPE, renderer.article(article), {}
             return 404, HTML_TYPE, renderer.error("Oops! That page can’t be found."), {}
+
+
+    def _machine_readable(self, path: str, query: str, base: str
+                          ) -> tuple[int, str, str, dict[str, str]] | None:
+        """Sitemaps, feeds and the REST API (ingest.demo.feeds); None for other paths."""
+        xml, rss_type, js = ("application/xml; charset=UTF-8", "application/rss+xml; charset=UTF-8",
+                             "application/json; charset=UTF-8")
+        if path == "/sitemap_index.xml":
+            return 200, xml, feeds.sitemap_index(self.site, base), {}
+        match = re.fullmatch(r"/post-sitemap(\d*)\.xml", path)
+        if match:
+            text = feeds.post_sitemap(self.site, base, int(match.group(1) or 1))
+            return (200, xml, text, {}) if text else None
+        if path == "/feed/":
+            return 200, rss_type, feeds.rss(self.site, base, self.site.newest(), SITE_NAME), {}
+        match = re.fullmatch(r"/(en|fa)/category/([a-z0-9-]+)/feed/", path)
+        if match:
+            category = next((c for c in self.site.categories
+                             if c.language == match.group(1) and c.slug == match.group(2)), None)
+            if category:
+                return 200, rss_type, feeds.rss(self.site, base, self.site.listing(category), category.name), {}
+        if path == "/wp-json/wp/v2/posts":
+            status, text, headers = feeds.rest_posts(self.site, base, query)
+            return status, js, text, headers
+        if path == "/wp-json/wp/v2/categories":
+            return 200, js, feeds.rest_categories(self.site, base), {}
+        return None
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,6 +12,7 @@ from urllib.parse import urljoin, urlparse
 from ingest.extract.article import ExtractionRules
 
 PROFILE_DIR = Path(__file__).parent
+ENTRY_POINTS = frozenset({"listings", "sitemap", "feed", "rest"})
 
 
 class ProfileError(ValueError):
@@ -30,6 +31,12 @@ class SiteProfile:
     article_url_pattern: str = ""
     category_url_pattern: str = ""
     all_categories: bool = False
+    # Where article URLs come from: "listings" (category pages), "sitemap", "feed", "rest"
+    # (the WordPress REST API: exact GMT dates and categories; pages still give the captions).
+    entry_points: tuple[str, ...] = ("listings",)
+    sitemap_urls: tuple[str, ...] = ()
+    feed_urls: tuple[str, ...] = ()
+    rest_api: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     extraction: ExtractionRules = ExtractionRules()
 
@@ -52,6 +59,9 @@ class SiteProfile:
             self,
             start_urls=tuple(urljoin(base_url, u) for u in self.start_urls),
             home_url=urljoin(base_url, self.home_url) if self.home_url else base_url,
+            sitemap_urls=tuple(urljoin(base_url, u) for u in self.sitemap_urls),
+            feed_urls=tuple(urljoin(base_url, u) for u in self.feed_urls),
+            rest_api=urljoin(base_url, self.rest_api) if self.rest_api else None,
             allowed_domains=(host,) if host else self.allowed_domains,
         )
 
@@ -88,7 +98,13 @@ def profile_from_mapping(data: dict[str, Any], default_name: str) -> SiteProfile
             raise ProfileError(f"profile {default_name!r}: bad {key}: {exc}") from exc
     values = dict(data)
     values.setdefault("name", default_name)
-    for key in ("allowed_domains", "start_urls", "languages"):
-        values[key] = tuple(values.get(key, ()))
+    for key in ("allowed_domains", "start_urls", "languages", "entry_points", "sitemap_urls",
+                "feed_urls"):
+        if key in values:
+            values[key] = tuple(values[key])
+    unknown_entries = set(values.get("entry_points", ())) - ENTRY_POINTS
+    if unknown_entries:
+        raise ProfileError(f"profile {default_name!r}: unknown entry points {sorted(unknown_entries)}; "
+                           f"known: {sorted(ENTRY_POINTS)}")
     values["extraction"] = ExtractionRules.from_mapping(values.get("extraction"))
     return SiteProfile(**values)

@@ -4,21 +4,24 @@ It decides only what to follow; every field comes from ingest.extract."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import urljoin
 
 import scrapy
-from scrapy.http import Response, TextResponse
+from scrapy.http import Response, TextResponse, XmlResponse
+from scrapy.utils.sitemap import Sitemap
 
 from ingest.extract import selectors
 from ingest.extract.article import extract_article
 from ingest.extract.html import ExtractionError
 from ingest.items import ArticleItem, ListingUpdate
-from ingest.sites import ProfileError, SiteProfile, load_profile
+from ingest.sites import ENTRY_POINTS, ProfileError, SiteProfile, load_profile
 from ingest.store.client import connect, mongo_uri_from_env
 from ingest.store.queries import known_articles
 from ingest.text import collapse_spaces
@@ -70,7 +73,7 @@ class NewsSpider(scrapy.Spider):
                  base_url: str | None = None, all_categories: str | bool | None = None,
                  max_pages: str | int | None = None, crawl_id: str | None = None,
                  full: str | bool | None = None, resume: str | bool | None = None,
-                 **kwargs: Any) -> None:
+                 entry_points: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         profile = load_profile(site)
         if base_url:
@@ -78,7 +81,12 @@ class NewsSpider(scrapy.Spider):
         if start_urls:
             profile = profile.with_start_urls(_split(start_urls))
         self.all_categories = _flag(all_categories) if all_categories is not None else profile.all_categories
-        if not profile.start_urls and not (self.all_categories and profile.home_url):
+        self.entry_points = tuple(_split(entry_points)) or profile.entry_points
+        unknown = set(self.entry_points) - ENTRY_POINTS
+        if unknown:
+            raise ProfileError(f"unknown entry points {sorted(unknown)}; known: {sorted(ENTRY_POINTS)}")
+        if "listings" in self.entry_points and not profile.start_urls and not (
+                self.all_categories and profile.home_url):
             raise ProfileError(
                 f"site {profile.name!r} has no start URLs: pass -a start_urls=<category URL>"
             )
@@ -92,6 +100,7 @@ class NewsSpider(scrapy.Spider):
         self.resume = _flag(resume)
         self.known: dict[str, dict[str, Any]] = {}
         self.known_listed: Counter[str] = Counter()
+        self.rest_categories: dict[int, str] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -114,10 +123,23 @@ class NewsSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self.load_known()
-        if self.all_categories and self.profile.home_url:
-            yield scrapy.Request(self.profile.home_url, callback=self.parse_menu)
-        for url in self.profile.start_urls:
-            yield self._listing_request(url, category=None, page=1)
+        profile, entries = self.profile, self.entry_points
+        if "listings" in entries:
+            if self.all_categories and profile.home_url:
+                yield scrapy.Request(profile.home_url, callback=self.parse_menu)
+            for url in profile.start_urls:
+                yield self._listing_request(url, category=None, page=1)
+        if "sitemap" in entries:
+            for url in profile.sitemap_urls or [urljoin(profile.home_url or "", "/sitemap_index.xml")]:
+                yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.on_error, priority=10)
+        if "feed" in entries:
+            for url in profile.feed_urls or [urljoin(profile.home_url or "", "/feed/")]:
+                yield scrapy.Request(url, callback=self.parse_feed, errback=self.on_error, priority=10)
+        if "rest" in entries:
+            api = profile.rest_api or urljoin(profile.home_url or "", "/wp-json/")
+            yield scrapy.Request(urljoin(api, "wp/v2/categories?per_page=100"), priority=10,
+                                 callback=self.parse_rest_categories, errback=self.on_error,
+                                 cb_kwargs={"api": api})
 
     def _listing_request(self, url: str, category: str | None, page: int) -> scrapy.Request:
         return scrapy.Request(url, callback=self.parse_listing, errback=self.on_error,
@@ -153,29 +175,14 @@ class NewsSpider(scrapy.Spider):
             if self.profile.is_article_url(url) and url not in links:
                 links.append(url)
         stats.inc_value("listing/article_links", len(links))
-        known_here = 0
+        known_here = sum(url in self.known for url in links)
         for url in links:
-            stored = self.known.get(url)
-            known_here += stored is not None
-            if category and category not in self.listed_in[url]:
-                self.listed_in[url].add(category)
-                if url in self.extracted or stored is not None:  # not (or no longer) to be fetched
-                    yield ListingUpdate(url=url, listed_in=[category])
-            if stored is None:
-                yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error)
-            elif not self.resume and self._due_for_refresh(stored):
-                yield self._refresh_request(url, stored)
-            else:
-                stats.inc_value("incremental/skipped_known")
+            yield from self.follow_article(url, [category] if category else [])
         if not links:
             stats.inc_value("listing/empty_pages")
             self.logger.info("listing %s has no article links; not paginating further", response.url)
             return
-        key = category or response.url
-        self.known_listed[key] += known_here
-        stop_after = self.crawler.settings.getint("INGEST_STOP_AFTER_KNOWN", 10)
-        if self.known and not self.resume and stop_after and self.known_listed[key] >= stop_after:
-            stats.inc_value("incremental/pagination_stopped")
+        if self._enough_known(category or response.url, known_here):
             return
         if self.max_pages and page >= self.max_pages:
             stats.inc_value("listing/page_limit_reached")
@@ -188,12 +195,105 @@ class NewsSpider(scrapy.Spider):
         if next_href:
             yield self._listing_request(response.urljoin(next_href), category, page + 1)
 
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request | ListingUpdate]:
+        """Sitemap indexes and URL sets (sitemaps.org); article URLs by the profile's pattern."""
+        try:
+            sitemap = Sitemap(response.body)
+        except Exception as exc:  # lxml raises several kinds on broken XML
+            self.crawler.stats.inc_value("sitemap/unparsable")
+            self.logger.warning("unparsable sitemap %s: %s", response.url, exc)
+            return
+        self.crawler.stats.inc_value("sitemap/files")
+        for entry in sitemap:
+            url = response.urljoin(entry.get("loc", "").strip())
+            if sitemap.type == "sitemapindex":
+                yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.on_error, priority=10)
+            elif self.profile.is_article_url(url):
+                self.crawler.stats.inc_value("listing/article_links")
+                yield from self.follow_article(url, [])
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request | ListingUpdate]:
+        """RSS 2.0 and Atom: each entry's link and categories."""
+        response = response.replace(cls=XmlResponse) if not isinstance(response, XmlResponse) else response
+        response.selector.remove_namespaces()
+        entries = response.xpath("//item | //entry")
+        self.crawler.stats.inc_value("feed/entries", len(entries))
+        for entry in entries:
+            link = (entry.xpath("link/text()").get() or entry.xpath("link/@href").get() or "").strip()
+            url = response.urljoin(link)
+            if not self.profile.is_article_url(url):
+                continue
+            categories = [collapse_spaces(c) for c in
+                          entry.xpath("category/text() | category/@term").getall() if collapse_spaces(c)]
+            self.crawler.stats.inc_value("listing/article_links")
+            yield from self.follow_article(url, categories)
+
+    def parse_rest_categories(self, response: Response, api: str) -> Iterator[scrapy.Request]:
+        self.rest_categories = {c["id"]: collapse_spaces(c["name"]) for c in json.loads(response.text)}
+        yield self._rest_posts_request(api, 1)
+
+    def _rest_posts_request(self, api: str, page: int) -> scrapy.Request:
+        fields = "id,link,date_gmt,modified_gmt,categories"
+        return scrapy.Request(urljoin(api, f"wp/v2/posts?per_page=100&page={page}&_fields={fields}"),
+                              callback=self.parse_rest_posts, errback=self.on_error, priority=10,
+                              cb_kwargs={"api": api, "page": page})
+
+    def parse_rest_posts(self, response: Response, api: str, page: int
+                         ) -> Iterator[scrapy.Request | ListingUpdate]:
+        """WordPress REST API posts, newest first: exact GMT dates and category names."""
+        try:
+            posts = json.loads(response.text)
+        except ValueError as exc:
+            self.crawler.stats.inc_value("rest/unparsable")
+            self.logger.warning("REST API answered non-JSON at %s: %s", response.url, exc)
+            return
+        self.crawler.stats.inc_value("rest/pages")
+        links = [p for p in posts if self.profile.is_article_url(p.get("link", ""))]
+        self.crawler.stats.inc_value("listing/article_links", len(links))
+        for post in links:
+            names = [self.rest_categories[c] for c in post.get("categories", []) if c in self.rest_categories]
+            meta = {"rest_post": {"date_gmt": post.get("date_gmt"), "modified_gmt": post.get("modified_gmt")}}
+            yield from self.follow_article(post["link"], names, meta)
+        if self._enough_known("rest-api", sum(p["link"] in self.known for p in links)):
+            return
+        total_pages = int(response.headers.get(b"X-WP-TotalPages", b"1") or 1)
+        if page < total_pages and (not self.max_pages or page < self.max_pages):
+            yield self._rest_posts_request(api, page + 1)
+
+    def follow_article(self, url: str, categories: list[str], meta: dict[str, Any] | None = None
+                       ) -> Iterator[scrapy.Request | ListingUpdate]:
+        """The request for an article found in a listing, sitemap, feed or the REST API, unless
+        it is stored already (and not due for a refresh); its categories are recorded either way."""
+        stored = self.known.get(url)
+        new_categories = [c for c in categories if c not in self.listed_in[url]]
+        if new_categories:
+            self.listed_in[url].update(new_categories)
+            if url in self.extracted or stored is not None:  # not (or no longer) to be fetched
+                yield ListingUpdate(url=url, listed_in=new_categories)
+        if stored is None:
+            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, meta=meta or {})
+        elif not self.resume and self._due_for_refresh(stored):
+            yield self._refresh_request(url, stored, meta)
+        else:
+            self.crawler.stats.inc_value("incremental/skipped_known")
+
+    def _enough_known(self, key: str, known_here: int) -> bool:
+        """Whether an incremental run has seen enough stored articles in this listing (newest
+        first) to stop paginating it."""
+        self.known_listed[key] += known_here
+        stop_after = self.crawler.settings.getint("INGEST_STOP_AFTER_KNOWN", 10)
+        if self.known and not self.resume and stop_after and self.known_listed[key] >= stop_after:
+            self.crawler.stats.inc_value("incremental/pagination_stopped")
+            return True
+        return False
+
     def _due_for_refresh(self, stored: dict[str, Any]) -> bool:
         days = self.crawler.settings.getfloat("INGEST_REFRESH_DAYS", 3.0)
         published = stored.get("published_at")
         return bool(days and published and published >= datetime.now(timezone.utc) - timedelta(days=days))
 
-    def _refresh_request(self, url: str, stored: dict[str, Any]) -> scrapy.Request:
+    def _refresh_request(self, url: str, stored: dict[str, Any], meta: dict[str, Any] | None = None
+                         ) -> scrapy.Request:
         """A recent article fetched again for edits; unchanged pages answer 304."""
         headers = {}
         if stored.get("etag"):
@@ -202,7 +302,7 @@ class NewsSpider(scrapy.Spider):
             headers["If-Modified-Since"] = stored["last_modified"]
         self.crawler.stats.inc_value("incremental/refreshed")
         return scrapy.Request(url, callback=self.parse_article, errback=self.on_error, headers=headers,
-                              meta={"handle_httpstatus_list": [304]})
+                              meta={**(meta or {}), "handle_httpstatus_list": [304]})
 
     def _archive_title(self, response: TextResponse) -> str | None:
         title = collapse_spaces(" ".join(
@@ -225,6 +325,12 @@ class NewsSpider(scrapy.Spider):
             stats.inc_value("extract/failed")
             self.logger.warning("could not extract %s: %s", response.url, exc)
             return
+        rest_post = response.meta.get("rest_post")
+        if rest_post and rest_post.get("date_gmt"):  # the CMS's own UTC time: exact
+            fields["published_raw"] = rest_post["date_gmt"] + "+00:00"
+            fields["date_source"] = "rest-api"
+            if rest_post.get("modified_gmt"):
+                fields["modified_raw"] = rest_post["modified_gmt"] + "+00:00"
         stats.inc_value("extract/articles")
         self.extracted.update((response.url, response.request.url))
         listed_in = sorted(self.listed_in.get(response.url, ()) or
