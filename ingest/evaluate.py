@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 TOKEN = re.compile(r"\w+")
@@ -111,19 +111,25 @@ def page_id(path: Path) -> str:
     return name.removesuffix(".html").removesuffix(".htm")
 
 
-def stated_date(raw: str | None, timezone: str = "UTC") -> date | None:
-    """The calendar date a page states (in its own offset, not converted to UTC)."""
+def stated_date(raw: str | None, timezone: str = "UTC", url: str = "") -> date | None:
+    """The calendar date a page states (in its own offset, not converted to UTC). A UTC
+    timestamp says nothing of the site's own day; a full date in the URL, a day apart at
+    most, does."""
     if not raw:
         return None
-    from ingest.dates import parse_datetime
+    from ingest.dates import date_from_url, parse_datetime
 
     try:
         stated = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
-        return stated.date()
     except ValueError:
-        pass
-    parsed = parse_datetime(raw, timezone=timezone)
-    return parsed.date() if parsed else None
+        parsed = parse_datetime(raw, timezone=timezone)
+        return parsed.date() if parsed else None
+    in_url = date_from_url(url)
+    if stated.utcoffset() == timedelta(0) and in_url and len(in_url) == 10:
+        url_day = date.fromisoformat(in_url)
+        if abs((url_day - stated.date()).days) == 1:
+            return url_day
+    return stated.date()
 
 
 Extractor = Callable[[bytes, str], str | None]
@@ -195,7 +201,7 @@ def evaluate_dates(folder: Path, truth: dict[str, dict], extractors: dict[str, E
         for name, extract in extractors.items():
             started = time.perf_counter()
             try:
-                predicted = stated_date(extract(html, entry.get("url") or ""))
+                predicted = stated_date(extract(html, entry.get("url") or ""), url=entry.get("url") or "")
             except Exception:  # a competitor's crash is a miss, not the end of the run
                 predicted = None
             scores[name].seconds += time.perf_counter() - started

@@ -1,0 +1,35 @@
+import gzip
+import json
+from datetime import date
+
+from ingest.evaluate import body_precision_recall, find_truth, report, stated_date
+
+
+def test_body_metric_counts_shingles():
+    truth = "one two three four five six"
+    assert body_precision_recall(truth, truth) == (1.0, 1.0)
+    precision, recall = body_precision_recall("one two three four", truth)
+    assert precision == 1.0 and recall == 1 / 3
+    assert body_precision_recall("", truth) == (None, 0.0)
+
+
+def test_stated_date_uses_the_page_offset_and_the_url_day():
+    assert stated_date("2020-02-17T23:30:00-05:00") == date(2020, 2, 17)
+    assert stated_date("2020-02-18T02:18:11Z", url="https://x.example/2020/02/17/story/") == date(2020, 2, 17)
+    assert stated_date("2020-02-18T02:18:11Z") == date(2020, 2, 18)
+    assert stated_date(None) is None
+
+
+def test_report_on_a_folder(tmp_path):
+    html = ("<html lang='en'><head><meta property='article:published_time' content='2021-03-14T10:00:00+01:00'>"
+            "</head><body><article><h1 class='entry-title'>A title</h1><div class='entry-content'>"
+            + "".join(f"<p>Paragraph number {n} has several words in it for the metric.</p>" for n in range(8))
+            + "</div></article></body></html>")
+    (tmp_path / "html").mkdir()
+    (tmp_path / "html" / "page.one.html.gz").write_bytes(gzip.compress(html.encode()))
+    truth = " ".join(f"Paragraph number {n} has several words in it for the metric." for n in range(8))
+    (tmp_path / "ground-truth.json").write_text(json.dumps({"page.one": {"articleBody": truth, "url": ""}}))
+    pages, loaded = find_truth(tmp_path)
+    assert pages == tmp_path / "html" and "page.one" in loaded
+    [line] = report([tmp_path], compare=False)
+    assert "F1 1.000" in line and "(1 pages)" in line
