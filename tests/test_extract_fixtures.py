@@ -1,0 +1,120 @@
+"""Hand-written ground truth for extract_article over saved WordPress theme variants.
+
+Each folder under tests/fixtures/ holding an expected.json is one case: body.html (the page),
+url.txt (its URL, one line) and expected.json (written by hand from the HTML, never produced
+by running the extractor). Keys of expected.json:
+
+    title, body (paragraphs joined by "\\n\\n"), captions (list of {text, image_url, alt, credit}),
+    published_at / modified_at (ISO UTC, or null), date_source, authors, categories, tags,
+    language, canonical_url, source_id, must_not_contain (strings that must not be in the body),
+    site_tz (optional, default "Asia/Tehran": the zone naive dates are read in).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ingest.dates import parse_datetime
+from ingest.extract.article import extract_article
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+DEFAULT_TZ = "Asia/Tehran"
+
+CASES = sorted(path.parent for path in FIXTURES.rglob("expected.json"))
+IDS = [case.relative_to(FIXTURES).as_posix() for case in CASES]
+
+
+def load_expected(case: Path) -> dict[str, Any]:
+    return json.loads((case / "expected.json").read_text(encoding="utf-8"))
+
+
+@cache
+def _extract(case: Path) -> dict[str, Any]:
+    html = (case / "body.html").read_bytes()
+    url = (case / "url.txt").read_text(encoding="utf-8").strip()
+    return extract_article(html, url)
+
+
+def extracted(case: Path) -> dict[str, Any]:
+    return dict(_extract(case))
+
+
+def iso_utc(raw: str | None, tz: str) -> str | None:
+    if raw is None:
+        return None
+    parsed = parse_datetime(raw, timezone=tz)
+    return parsed.isoformat() if parsed is not None else None
+
+
+cases = pytest.mark.parametrize("case", CASES, ids=IDS)
+
+
+def test_fixtures_found() -> None:
+    assert len(CASES) >= 7, IDS
+    for case in CASES:
+        assert (case / "body.html").is_file(), case
+        assert (case / "url.txt").is_file(), case
+
+
+@cases
+def test_title(case: Path) -> None:
+    assert extracted(case)["title"] == load_expected(case)["title"]
+
+
+@cases
+def test_body(case: Path) -> None:
+    expected = load_expected(case)
+    body = extracted(case)["body"]
+    assert body == expected["body"]
+
+
+@cases
+def test_body_excludes_noise(case: Path) -> None:
+    expected = load_expected(case)
+    body = extracted(case)["body"] or ""
+    leaked = [text for text in expected.get("must_not_contain", []) if text in body]
+    assert leaked == []
+
+
+@cases
+def test_captions(case: Path) -> None:
+    expected = load_expected(case)
+    captions = [
+        {key: caption.get(key) for key in ("text", "image_url", "alt", "credit")}
+        for caption in extracted(case)["captions"]
+    ]
+    assert captions == expected["captions"]
+
+
+@cases
+def test_dates(case: Path) -> None:
+    expected = load_expected(case)
+    fields = extracted(case)
+    tz = expected.get("site_tz", DEFAULT_TZ)
+    assert fields["date_source"] == expected["date_source"]
+    assert iso_utc(fields["published_raw"], tz) == expected["published_at"]
+    if expected.get("modified_at") is not None:
+        assert iso_utc(fields["modified_raw"], tz) == expected["modified_at"]
+
+
+@cases
+def test_people_and_taxonomy(case: Path) -> None:
+    expected = load_expected(case)
+    fields = extracted(case)
+    assert fields["authors"] == expected["authors"]
+    assert fields["categories"] == expected["categories"]
+    assert fields["tags"] == expected["tags"]
+
+
+@cases
+def test_page_metadata(case: Path) -> None:
+    expected = load_expected(case)
+    fields = extracted(case)
+    assert fields["language"] == expected["language"]
+    assert fields["canonical_url"] == expected["canonical_url"]
+    assert fields["source_id"] == expected["source_id"]
