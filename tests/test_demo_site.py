@@ -187,7 +187,8 @@ def test_added_articles_come_first(served: tuple[DemoSite, DemoServer]) -> None:
 
 def test_robots_admin_and_not_found(served: tuple[DemoSite, DemoServer]) -> None:
     site, server = served
-    assert fetch(server.base_url + "/robots.txt") == (200, "User-agent: *\nDisallow: /wp-admin/\n")
+    assert fetch(server.base_url + "/robots.txt") == (
+        200, f"User-agent: *\nDisallow: /wp-admin/\n\nSitemap: {server.base_url}/sitemap_index.xml\n")
     assert fetch(server.base_url + "/wp-admin/")[0] == 403
     status, html = fetch(server.base_url + "/no/such/page/")
     assert status == 404 and 'class="site-header"' in html
