@@ -68,11 +68,15 @@ def test_dates_keep_their_type(db):
 
 def test_summary(db):
     ensure_indexes(db)
-    write_articles(db, [article("a", categories=["News", "Women"]), article("b")], now=T0)
+    captioned = article("b", captions=[{"text": "A caption", "alt": None, "credit": None,
+                                        "image_url": "https://news.example/b.jpg"}],
+                        published_at=T0 - timedelta(days=3))
+    write_articles(db, [article("a", categories=["News", "Women"]), captioned], now=T0)
     summary = corpus_summary(db)
+    assert summary["sample"]["canonical_url"] == "https://news.example/b/"  # has a caption
     assert summary["articles"] == 2
     assert dict(summary["categories"]) == {"News": 2, "Women": 1}
-    assert summary["published_from"] == T0 - timedelta(days=1)
+    assert summary["published_from"] == T0 - timedelta(days=3)
 
 
 def test_redact_uri_hides_password():

@@ -63,7 +63,8 @@ def latest_articles(db: Database, site: str | None = None, limit: int = 10) -> l
 
 def sample_article(db: Database, site: str | None = None) -> dict[str, Any] | None:
     """A recent article with a caption if there is one: the most telling example."""
-    query: dict[str, Any] = {"captions.0": {"$exists": True}}
+    # $elemMatch rather than "captions.0": the embedded server answers the latter wrongly.
+    query: dict[str, Any] = {"captions": {"$elemMatch": {"text": {"$exists": True}}}}
     if site:
         query["site"] = site
     doc = db[ARTICLES].find_one(query, {"_id": 0}, sort=[("published_at", -1)])
