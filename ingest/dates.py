@@ -15,9 +15,6 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MIN_YEAR = 1990
-# Tried when a page gives no language hint; dateparser's detection over all of its ~200
-# locales costs seconds per string.
-COMMON_LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl", "ru", "ar", "fa", "tr", "pl", "sv")
 FUTURE_TOLERANCE = timedelta(days=1)
 
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
@@ -182,10 +179,29 @@ def _parser(languages: tuple[str, ...]):
         "REQUIRE_PARTS": ["month", "year"],
         "RELATIVE_BASE": datetime(2000, 1, 1),
     }
-    return DateDataParser(languages=list(languages or COMMON_LANGUAGES), settings=settings,
+    return DateDataParser(languages=list(languages), settings=settings,
                           try_previous_locales=False)
 
 
+def preload() -> None:
+    """Load dateparser's tables for the common scripts now rather than on the first page."""
+    for sample in ("March 14, 2021", "14 марта 2021", "۲۳ تیر ۱۴۰۲", "14 mars 2021"):
+        _parser(_languages_for(sample)).get_date_data(sample)
+
+
+def _languages_for(text: str) -> tuple[str, ...]:
+    """Candidate languages from the script a date is written in: dateparser tries every
+    language it is given, and each costs time."""
+    if re.search("[\u0600-\u06ff]", text):
+        return ("fa", "ar")
+    if re.search("[\u0400-\u04ff]", text):
+        return ("ru", "uk", "bg")
+    if re.search("[^\x00-\x7f]", text):
+        return ("fr", "de", "es", "pt", "it", "tr", "pl", "sv", "nl")
+    return ("en", "de", "fr", "es", "it", "nl", "pt", "sv", "pl", "tr")
+
+
+@lru_cache(maxsize=4096)
 def _parse_words(text: str, languages: tuple[str, ...]) -> datetime | None:
     """Dates in words via dateparser; the offset it reads, if any, is kept."""
     if len(text) > 100 or not re.search(r"\d", text):
@@ -193,7 +209,9 @@ def _parse_words(text: str, languages: tuple[str, ...]) -> datetime | None:
     cropped = _DATE_IN_WORDS.search(text)
     if cropped:
         text = cropped.group(0)
-    for attempt in ((languages,) if languages else ()) + ((),):
+    for attempt in dict.fromkeys((languages, _languages_for(text))):
+        if not attempt:
+            continue
         try:
             data = _parser(attempt).get_date_data(text)
         except Exception:  # dateparser raises assorted errors on odd input

@@ -162,6 +162,9 @@ def htmldate_date(html: bytes, url: str) -> str | None:
 def warm_up(folder: Path, truth: dict[str, dict], extractors: dict[str, Extractor]) -> None:
     """Run each extractor once, untimed: lazy imports and locale tables load on first use,
     a one-off cost per process that per-page figures should not carry."""
+    from ingest.dates import preload
+
+    preload()
     for path in sorted(folder.glob("*.htm*"))[:1]:
         html, url = read_page(path), (truth.get(page_id(path)) or {}).get("url") or ""
         for extract in extractors.values():

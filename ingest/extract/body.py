@@ -63,7 +63,7 @@ def generic_body(root: HtmlElement, captions: list[dict], title: str | None = No
     import trafilatura
 
     text = trafilatura.extract(copy.deepcopy(root), include_comments=False, include_images=False,
-                               favor_precision=False) or ""
+                               favor_precision=False, fast=True) or ""
     caption_texts = [c["text"] for c in captions] + [c["alt"] for c in captions if c["alt"]]
     paragraphs = [
         line for line in (collapse_spaces(raw) for raw in text.split("\n"))
