@@ -98,8 +98,13 @@ def test_dates(case: Path) -> None:
     tz = expected.get("site_tz", DEFAULT_TZ)
     assert fields["date_source"] == expected["date_source"]
     assert iso_utc(fields["published_raw"], tz) == expected["published_at"]
+    modified = iso_utc(fields["modified_raw"], tz)
     if expected.get("modified_at") is not None:
-        assert iso_utc(fields["modified_raw"], tz) == expected["modified_at"]
+        assert modified == expected["modified_at"]
+    else:
+        # No separate modification date on the page. Themes that mark the published <time>
+        # as "updated" (hAtom) may be read as modified == published; anything else is wrong.
+        assert modified in (None, expected["published_at"])
 
 
 @cases
