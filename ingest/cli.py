@@ -90,7 +90,10 @@ def crawl_exit_code(stats: dict[str, Any], max_error_rate: float = 0.2) -> int:
 
 
 def _crawl_settings(args: argparse.Namespace, uri: str) -> dict[str, Any]:
-    settings: dict[str, Any] = {"MONGO_URI": uri, "MONGO_DATABASE": args.database,
+    # The URI travels in the environment, not as a setting: Scrapy logs overridden settings,
+    # and a URI may carry a password.
+    os.environ["MONGO_URI"] = uri
+    settings: dict[str, Any] = {"MONGO_DATABASE": args.database,
                                 "DEAD_LETTER_DIR": str(args.data_dir / "dead-letter")}
     if args.log_file:
         args.log_file.parent.mkdir(parents=True, exist_ok=True)

@@ -44,6 +44,8 @@ def fold_for_comparison(text: str) -> str:
 
 def near_duplicate(a: str, b: str, threshold: float = 0.9) -> bool:
     """True when two short texts say the same thing up to small edits."""
+    if max(len(a), len(b)) > 3 * min(len(a), len(b)) + 20:
+        return False  # folding cannot bring lengths this different close enough
     fa, fb = fold_for_comparison(a), fold_for_comparison(b)
     if not fa or not fb:
         return False

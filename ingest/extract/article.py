@@ -74,7 +74,7 @@ def extract_article(html: str | bytes, url: str, rules: ExtractionRules = GENERI
         fallback = generic_body(root, captions, title)
         if body is None or fallback.word_count > body.word_count:
             body = fallback
-    dates = extract_dates(root, scope, url, structured, excluded, rules.dates)
+    dates = extract_dates(root, scope, url, structured, excluded, rules.dates, page_size=len(html))
 
     categories = link_texts(scope, "category") or structured.sections
     if not categories:

@@ -13,6 +13,8 @@ from ingest.extract.html import HtmlElement, inside_any, select, text_of
 from ingest.extract.metadata import StructuredData, meta_content
 
 MAX_DATE_TEXT = 80
+# htmldate scans the whole text with many patterns: seconds on a runaway multi-megabyte page.
+MAX_HEURISTIC_PAGE = 2_000_000
 
 
 @dataclass
@@ -49,7 +51,8 @@ def _valid(raw: str | None) -> bool:
 
 
 def extract_dates(root: HtmlElement, scope: HtmlElement, url: str, structured: StructuredData,
-                  excluded: set[HtmlElement], date_selectors: tuple[str, ...] = ()) -> PageDates:
+                  excluded: set[HtmlElement], date_selectors: tuple[str, ...] = (),
+                  page_size: int = 0) -> PageDates:
     """The most trusted published date that parses, with where it came from."""
     modified = next((m for m in (
         structured.date_modified,
@@ -67,7 +70,7 @@ def extract_dates(root: HtmlElement, scope: HtmlElement, url: str, structured: S
         or found(_time_attr(scope, date_selectors + selectors.PUBLISHED_TIME, excluded), "time")
         or (found(in_url, "url") if in_url and len(in_url) == 10 else None)
         or found(_visible_date(scope, date_selectors + selectors.DATE_TEXT, excluded), "text")
-        or _heuristic(root, url, in_url, modified)
+        or (_heuristic(root, url, in_url, modified) if page_size <= MAX_HEURISTIC_PAGE else None)
         or found(in_url, "url")  # year and month only: less precise than any day date
         or PageDates(None, modified, None)
     )

@@ -19,8 +19,10 @@ RUNS = "runs"
 
 
 def redact_uri(uri: str) -> str:
-    """The URI with any password replaced, safe for logs and run records."""
-    return re.sub(r"(?<=://)([^:/@]+):([^@/]+)@", r"\1:***@", uri)
+    """The URI safe for logs and run records: password masked, options dropped (some carry
+    secrets, e.g. authMechanismProperties or tlsCertificateKeyFilePassword)."""
+    without_options = uri.split("?", 1)[0]
+    return re.sub(r"(?<=://)([^:/@]+):([^@/]+)@", r"\1:***@", without_options)
 
 
 def mongo_uri_from_env(settings_uri: str | None = None) -> str | None:
