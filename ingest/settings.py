@@ -11,7 +11,6 @@ ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 8
 DOWNLOAD_TIMEOUT = 30
-RETRY_TIMES = 3
 
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
@@ -21,6 +20,20 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "ingest.middlewares.robots.StrictRobotsTxtMiddleware": 100,
+    "ingest.middlewares.allowlist.SiteAllowlistMiddleware": 60,
+    # Before the retry middleware (550) sees the response: it pauses the site first.
+    "ingest.middlewares.retryafter.RetryAfterMiddleware": 560,
+}
+RETRY_AFTER_MAX = 600.0
+RETRY_TIMES = 5
+# Responses larger than this (after decompression) are dropped: no runaway page or
+# decompression bomb reaches memory.
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
 
 ITEM_PIPELINES = {
     "pipelines.normalize.NormalizeTextPipeline": 100,

@@ -14,7 +14,9 @@ from typing import Any
 from urllib.parse import urljoin
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse, XmlResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 
 from ingest.extract import selectors
@@ -101,6 +103,7 @@ class NewsSpider(scrapy.Spider):
         self.known: dict[str, dict[str, Any]] = {}
         self.known_listed: Counter[str] = Counter()
         self.rest_categories: dict[int, str] = {}
+        self.category_links: dict[str, set[str]] = defaultdict(set)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -141,9 +144,11 @@ class NewsSpider(scrapy.Spider):
                                  callback=self.parse_rest_categories, errback=self.on_error,
                                  cb_kwargs={"api": api})
 
-    def _listing_request(self, url: str, category: str | None, page: int) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse_listing, errback=self.on_error,
-                              cb_kwargs={"category": category, "page": page}, priority=10)
+    def _listing_request(self, url: str, category: str | None, page: int,
+                         chain: str | None = None) -> scrapy.Request:
+        """A listing page; `chain` names the pagination it belongs to (its first page)."""
+        return scrapy.Request(url, callback=self.parse_listing, errback=self.on_error, priority=10,
+                              cb_kwargs={"category": category, "page": page, "chain": chain or url})
 
     def parse_menu(self, response: Response) -> Iterator[scrapy.Request]:
         """Every category the site's menus link to."""
@@ -161,7 +166,7 @@ class NewsSpider(scrapy.Spider):
         if not seen:
             self.logger.warning("no category links found in the menu of %s", response.url)
 
-    def parse_listing(self, response: Response, category: str | None, page: int
+    def parse_listing(self, response: Response, category: str | None, page: int, chain: str
                       ) -> Iterator[scrapy.Request | ListingUpdate]:
         stats = self.crawler.stats
         if not isinstance(response, TextResponse):
@@ -182,7 +187,14 @@ class NewsSpider(scrapy.Spider):
             stats.inc_value("listing/empty_pages")
             self.logger.info("listing %s has no article links; not paginating further", response.url)
             return
-        if self._enough_known(category or response.url, known_here):
+        key = category or chain
+        fresh = [url for url in links if url not in self.category_links[key]]
+        self.category_links[key].update(links)
+        if not fresh:  # a page repeating earlier ones: a pagination trap, or the end
+            stats.inc_value("listing/repeating_pages")
+            self.logger.info("listing %s repeats earlier pages; not paginating further", response.url)
+            return
+        if self._enough_known(key, known_here):
             return
         if self.max_pages and page >= self.max_pages:
             stats.inc_value("listing/page_limit_reached")
@@ -193,7 +205,7 @@ class NewsSpider(scrapy.Spider):
             if next_href:
                 break
         if next_href:
-            yield self._listing_request(response.urljoin(next_href), category, page + 1)
+            yield self._listing_request(response.urljoin(next_href), category, page + 1, chain)
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request | ListingUpdate]:
         """Sitemap indexes and URL sets (sitemaps.org); article URLs by the profile's pattern."""
@@ -350,5 +362,8 @@ class NewsSpider(scrapy.Spider):
         yield item
 
     def on_error(self, failure: Any) -> None:
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            self.crawler.stats.inc_value("fetch/refused")  # robots.txt, allowlist: decisions
+            return
         self.crawler.stats.inc_value("fetch/errors")
         self.logger.warning("request failed: %s (%s)", failure.request.url, failure.getErrorMessage())

@@ -1,0 +1,134 @@
+"""Misbehaving servers and hostile links: what the crawl refuses, waits for and survives."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from fault_server import FaultServer, article_page, listing_page
+
+from ingest.middlewares.allowlist import SiteAllowlistMiddleware
+from ingest.middlewares.retryafter import retry_after_seconds
+from ingest.store.client import ARTICLES, connect
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTICLE = "/2024/05/{slug}/"
+
+
+def crawl(server: FaultServer, mongo_uri: str, database: str, tmp_path: Path, *extra: str
+          ) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "ingest", "crawl", "--site", "wordpress",
+               "--start-url", server.base_url + "/category/news/", "--mongo-uri", mongo_uri,
+               "--database", database, "--data-dir", str(tmp_path), "--set", "AUTOTHROTTLE_ENABLED=false",
+               *extra]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def stored(mongo_uri: str, database: str) -> int:
+    with connect(mongo_uri) as client:
+        count = client[database][ARTICLES].count_documents({})
+        client.drop_database(database)
+    return count
+
+
+def test_robots_txt_answering_5xx_means_nothing_is_fetched(mongo_uri, tmp_path):
+    with FaultServer() as server:
+        server.routes["/robots.txt"] = server.html("down", status=503)
+        server.routes["/category/news/"] = server.html(listing_page([ARTICLE.format(slug="a")]))
+        server.routes[ARTICLE.format(slug="a")] = server.html(article_page("A"))
+        result = crawl(server, mongo_uri, "fault_robots5xx", tmp_path)
+        assert server.hits["/category/news/"] == 0 and server.hits[ARTICLE.format(slug="a")] == 0
+    assert stored(mongo_uri, "fault_robots5xx") == 0
+    assert result.returncode == 1
+    assert "robots.txt of" in result.stderr and "unreachable" in result.stderr
+
+
+def test_disallowed_paths_are_never_fetched(mongo_uri, tmp_path):
+    with FaultServer() as server:
+        server.routes["/robots.txt"] = lambda _h: (200, {}, b"User-agent: *\nDisallow: /2024/05/private\n")
+        links = [ARTICLE.format(slug="open"), ARTICLE.format(slug="private-one")]
+        server.routes["/category/news/"] = server.html(listing_page(links))
+        for link in links:
+            server.routes[link] = server.html(article_page(link))
+        result = crawl(server, mongo_uri, "fault_robots", tmp_path)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert server.hits[links[1]] == 0 and server.hits[links[0]] == 1
+    assert stored(mongo_uri, "fault_robots") == 1
+
+
+def test_links_and_redirects_off_the_site_make_no_connection(mongo_uri, tmp_path):
+    with FaultServer() as trap, FaultServer() as server:
+        trap.routes[ARTICLE.format(slug="trap")] = trap.html(article_page("Trap"))
+        other_port = trap.base_url + ARTICLE.format(slug="trap")
+        links = [ARTICLE.format(slug="real"), ARTICLE.format(slug="to-other-port"),
+                 ARTICLE.format(slug="to-metadata"), other_port, "file:///etc/passwd",
+                 "data:text/html,<h1>x</h1>"]
+        server.routes["/robots.txt"] = lambda _h: (200, {}, b"User-agent: *\nAllow: /\n")
+        server.routes["/category/news/"] = server.html(listing_page(links))
+        server.routes[ARTICLE.format(slug="real")] = server.html(article_page("Real"))
+        server.routes[ARTICLE.format(slug="to-other-port")] = lambda _h: (302, {"Location": other_port}, b"")
+        server.routes[ARTICLE.format(slug="to-metadata")] = lambda _h: (
+            302, {"Location": "http://169.254.169.254/2024/05/latest/"}, b"")
+        result = crawl(server, mongo_uri, "fault_allowlist", tmp_path, "--set", "DOWNLOAD_TIMEOUT=5")
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert trap.connections == 0
+    assert stored(mongo_uri, "fault_allowlist") == 1
+
+
+def test_allowlist_rules():
+    domains, own = {"news.example", "127.0.0.1"}, {("news.example", 443), ("127.0.0.1", 8080)}
+    refusal = SiteAllowlistMiddleware.refusal
+    assert refusal("https://news.example/a/", domains, own) is None
+    assert refusal("http://www.news.example/a/", domains, own) is None
+    assert refusal("https://news.example:8443/a/", domains, own) == "port"
+    assert refusal("http://127.0.0.1:8080/a/", domains, own) is None
+    assert refusal("http://127.0.0.1:9090/a/", domains, own) == "port"
+    assert refusal("file:///etc/passwd", domains, own) == "scheme"
+    assert refusal("http://169.254.169.254/latest/", {"169.254.169.254"}, set()) == "internal_address"
+    assert refusal("http://localhost/x", {"localhost"}, set()) == "internal_address"
+    assert refusal("https://evil.example/a/", domains, own) == "host"
+
+
+def test_retry_after_is_honoured(mongo_uri, tmp_path):
+    state = {"calls": 0}
+
+    def limited(_handler):
+        state["calls"] += 1
+        if state["calls"] == 1:
+            return 429, {"Retry-After": "2"}, b"slow down"
+        return 200, {"Content-Type": "text/html"}, article_page("Limited").encode()
+
+    with FaultServer() as server:
+        server.routes["/robots.txt"] = lambda _h: (200, {}, b"User-agent: *\nAllow: /\n")
+        server.routes["/category/news/"] = server.html(listing_page([ARTICLE.format(slug="limited")]))
+        server.routes[ARTICLE.format(slug="limited")] = limited
+        result = crawl(server, mongo_uri, "fault_retry_after", tmp_path)
+        assert result.returncode == 0, result.stderr[-2000:]
+        first, second = server.times[ARTICLE.format(slug="limited")]
+        assert second - first >= 2.0  # nothing was asked inside the window
+    assert stored(mongo_uri, "fault_retry_after") == 1
+    assert retry_after_seconds(b"120") == 120.0
+    assert retry_after_seconds(b"Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+
+
+def test_repeating_pagination_and_empty_sites_stop(mongo_uri, tmp_path):
+    with FaultServer() as server:
+        server.routes["/robots.txt"] = lambda _h: (200, {}, b"User-agent: *\nAllow: /\n")
+        server.routes["/category/news/"] = server.html(
+            listing_page([ARTICLE.format(slug="only")], next_href="/category/news/page/2/"))
+        for n in range(2, 200):  # every further page repeats the same article and links onward
+            server.routes[f"/category/news/page/{n}/"] = server.html(
+                listing_page([ARTICLE.format(slug="only")], next_href=f"/category/news/page/{n + 1}/"))
+        server.routes[ARTICLE.format(slug="only")] = server.html(article_page("Only"))
+        result = crawl(server, mongo_uri, "fault_trap", tmp_path)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert sum(server.hits.values()) <= 6
+    assert stored(mongo_uri, "fault_trap") == 1
+
+    with FaultServer() as empty:
+        empty.routes["/robots.txt"] = lambda _h: (200, {}, b"User-agent: *\nAllow: /\n")
+        empty.routes["/category/news/"] = empty.html("<html><body><p>No posts yet.</p></body></html>")
+        result = crawl(empty, mongo_uri, "fault_empty", tmp_path)
+    assert result.returncode == 1 and "no article link" in result.stderr
+    stored(mongo_uri, "fault_empty")
