@@ -65,10 +65,12 @@ def generic_body(root: HtmlElement, captions: list[dict], title: str | None = No
     text = trafilatura.extract(copy.deepcopy(root), include_comments=False, include_images=False,
                                favor_precision=False, fast=True) or ""
     caption_texts = [c["text"] for c in captions] + [c["alt"] for c in captions if c["alt"]]
+    noise = page_noise_texts(root)
     paragraphs = [
-        line for line in (collapse_spaces(raw) for raw in text.split("\n"))
+        line for line in (LIST_MARK.sub("", collapse_spaces(raw)) for raw in text.split("\n"))
         if line and not any(near_duplicate(line, caption) for caption in caption_texts)
         and not is_boilerplate_line(line, title)
+        and not any(line in box for box in noise)
     ]
     html = "\n".join(f"<p>{escape(p)}</p>" for p in paragraphs)
     return Body(paragraphs, f"<div>{html}</div>" if html else "")
@@ -78,11 +80,48 @@ def _paragraph_weight(element: HtmlElement) -> int:
     return sum(len(p.text_content()) for p in element.iter("p"))
 
 
+class _NoiseMatcher:
+    """NOISE_BOXES matched in one pass over the tree: class fragments as one regex, class
+    names as a set, the few other selectors by CSS. Dozens of [class*=...] selectors as
+    XPath cost a full scan each."""
+
+    def __init__(self, boxes: tuple[str, ...]) -> None:
+        fragment, token = re.compile(r"^\[class\*='([^']+)'\]$"), re.compile(r"^\.([\w-]+)$")
+        fragments = [m.group(1) for b in boxes if (m := fragment.match(b))]
+        self.fragments = re.compile("|".join(re.escape(f) for f in fragments))
+        self.tokens = {m.group(1) for b in boxes if (m := token.match(b))}
+        self.others = ", ".join(b for b in boxes if not fragment.match(b) and not token.match(b))
+
+    def __call__(self, element: HtmlElement) -> list[HtmlElement]:
+        found = []
+        for node in element.iter():
+            classes = node.get("class") if isinstance(node.tag, str) else None
+            if classes and (self.fragments.search(classes) or not self.tokens.isdisjoint(classes.split())):
+                found.append(node)
+        return found + (select(element, self.others) if self.others else [])
+
+
+noise_boxes = _NoiseMatcher(selectors.NOISE_BOXES)
+LIST_MARK = re.compile(r"^[-•*]\s+")
+MAX_NOISE_BOX = 3000
+
+
+def page_noise_texts(root: HtmlElement) -> list[str]:
+    """Texts of the boxes the page itself marks as not the article (share, related, ads,
+    bylines, "most read"...), for filtering a generic extractor's lines. Big boxes are left
+    out: a class name like "hidden-xs" on a wrapper must not take the article with it."""
+    boxes = [collapse_spaces(e.text_content()) for e in noise_boxes(root)]
+    return [box for box in boxes if box and len(box) <= MAX_NOISE_BOX]
+
+
 def strip_noise(container: HtmlElement, noise_selectors: tuple[str, ...] = ()) -> HtmlElement:
     """A copy of the container without scripts, captions, share boxes, related posts..."""
     clone = copy.deepcopy(container)
     clone.tail = None
-    for element in select(clone, ", ".join(noise_selectors + selectors.BODY_NOISE)):
+    found = list(clone.iter(*selectors.NON_TEXT)) + noise_boxes(clone)
+    if noise_selectors:
+        found += select(clone, ", ".join(noise_selectors))
+    for element in found:
         if element is not clone and element.getparent() is not None:
             element.drop_tree()
     for element in list(clone.iter("li", "p", "div", "section", "ul")):

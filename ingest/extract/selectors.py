@@ -38,12 +38,18 @@ BODY = (
     ".single-content",
     ".story-body",
     ".content-inner",
+    ".field--name-body",
+    ".field-name-body",
 )
 
-# Removed from the body container before its text is read.
-BODY_NOISE = (
+# Elements that never hold article text (tag names).
+NON_TEXT = (
     "script", "style", "noscript", "template", "iframe", "form", "button", "select",
     "input", "textarea", "svg", "nav", "aside", "figure", "figcaption",
+)
+
+# Boxes themes put around and inside articles: captions, sharing, related posts, ads...
+NOISE_BOXES = (
     ".wp-caption", ".wp-caption-text", ".gallery", ".wp-block-gallery",
     ".sharedaddy", ".sd-sharing", ".jp-relatedposts", ".addtoany_share_save_container",
     ".social", ".share", ".shares", ".sharing", ".share-buttons", ".social-share",
@@ -60,8 +66,17 @@ BODY_NOISE = (
     "[class*='recommend']", "[class*='more-stories']", "[class*='breadcrumb']",
     "[class*='author']", "[class*='tags']", "[class*='gallery']", "[class*='slideshow']",
     "[class*='toolbar']", "[class*='signup']", "[class*='sign-up']", "[class*='inline-ad']",
-    "[id*='newsletter']", "[class*='print-only']", "[class*='hidden']",
+    "[id*='newsletter']", "[class*='print-only']", ".hidden", ".is-hidden", ".visually-hidden",
+    # the same boxes named in other languages
+    "[class*='partage']", "[class*='publicit']", "[class*='werbung']", "[class*='teilen']",
+    "[class*='compartir']", "[class*='lire-aussi']", "[class*='lesen-sie-auch']",
+    "[class*='relacionad']", "[class*='mas-noticias']", "[class*='plus-lus']",
+    "[class*='mostread']", "[class*='most-read']", "[class*='readmore']", "[class*='read-more']",
+    "[class*='comment']", "[class*='kommentar']", "[class*='signature']", "[class*='firma']",
+    "[class*='fecha']", "[class*='datum']", "[class*='cookie']", "[class*='infolettre']",
+    "[class*='redes']", "[class*='sharebar']",
 )
+
 
 # Regions whose dates, links and figures never belong to the article.
 OUTSIDE_ARTICLE = (
