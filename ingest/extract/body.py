@@ -10,6 +10,7 @@ from html import escape
 import lxml.html
 from lxml_html_clean import Cleaner
 
+from ingest.dates import parse_datetime
 from ingest.extract import selectors
 from ingest.extract.html import HtmlElement, inside_any, iter_blocks, select
 from ingest.text import collapse_spaces, near_duplicate
@@ -31,6 +32,10 @@ STANDALONE_DATE = re.compile(
     r"|\b\d{1,2}:\d{2}\s*(?:am|pm|a\.m\.|p\.m\.)?\s*(?:utc|gmt|[ecmp][sd]t)\b",
     re.I,
 )
+
+
+# A Gregorian or Solar Hijri year in any digits: cheap gate before asking dateparser.
+YEAR = re.compile(r"(?:19|20|13|14)\d\d|[۱١][۳۴٣٤][۰-۹٠-٩]{2}|[۲٢][۰٠][۰-۹٠-٩]{2}")
 
 
 @dataclass
@@ -110,7 +115,8 @@ def page_noise_texts(root: HtmlElement) -> list[str]:
     """Texts of the boxes the page itself marks as not the article (share, related, ads,
     bylines, "most read"...), for filtering a generic extractor's lines. Big boxes are left
     out: a class name like "hidden-xs" on a wrapper must not take the article with it."""
-    boxes = [collapse_spaces(e.text_content()) for e in noise_boxes(root)]
+    elements = noise_boxes(root) + list(root.iter("footer", "nav", "aside", "header", "address"))
+    boxes = [collapse_spaces(e.text_content()) for e in elements]
     return [box for box in boxes if box and len(box) <= MAX_NOISE_BOX]
 
 
@@ -146,7 +152,11 @@ def is_boilerplate_line(text: str, title: str | None) -> bool:
         return True
     if re.fullmatch(r"https?://\S+", text):
         return True
-    return len(text.split()) <= 12 and bool(STANDALONE_DATE.search(text))
+    words = len(text.split())
+    if words <= 12 and STANDALONE_DATE.search(text):
+        return True
+    # a dateline in any language: a few words that are all a date
+    return words <= 6 and bool(YEAR.search(text)) and parse_datetime(text) is not None
 
 
 def extract_body(container: HtmlElement, captions: list[dict], title: str | None = None,

@@ -45,7 +45,7 @@ BODY = (
 # Elements that never hold article text (tag names).
 NON_TEXT = (
     "script", "style", "noscript", "template", "iframe", "form", "button", "select",
-    "input", "textarea", "svg", "nav", "aside", "figure", "figcaption",
+    "input", "textarea", "svg", "nav", "aside", "figure", "figcaption", "address", "amp-ad",
 )
 
 # Boxes themes put around and inside articles: captions, sharing, related posts, ads...
@@ -74,7 +74,11 @@ NOISE_BOXES = (
     "[class*='mostread']", "[class*='most-read']", "[class*='readmore']", "[class*='read-more']",
     "[class*='comment']", "[class*='kommentar']", "[class*='signature']", "[class*='firma']",
     "[class*='fecha']", "[class*='datum']", "[class*='cookie']", "[class*='infolettre']",
-    "[class*='redes']", "[class*='sharebar']",
+    "[class*='redes']", "[class*='sharebar']", "[class*='adv-']", ".adv", ".ad", ".ads",
+    "[data-ad-slot]", "[class*='auteur']", "[class*='autor']", "[class*='tambien']",
+    # labels above headlines
+    "[class*='kicker']", "[class*='dachzeile']", "[class*='overline']", "[class*='eyebrow']",
+    "[class*='surtitre']",
 )
 
 
