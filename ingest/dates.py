@@ -1,8 +1,10 @@
 """Raw date strings from news pages -> aware UTC datetimes.
 
-Cheap paths first (ISO 8601, RFC 2822, numeric day-month-year), then Solar Hijri dates,
-then dateparser for dates written in words in any of its languages. A naive value is read
-in the site's time zone. Results never depend on the machine's TZ."""
+Cheap paths first (ISO 8601 / RFC 3339, RFC 2822, numeric day-month-year), then Solar Hijri
+dates, then dateparser for dates written in words. A naive value is read as wall time in the
+site's time zone. Results never depend on the machine's TZ: dateparser is told to work in UTC
+and never to localize a naive result, and relative expressions ("2 hours ago") are rejected
+rather than resolved against a clock."""
 
 from __future__ import annotations
 
@@ -12,39 +14,109 @@ from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from convertdate import persian
+
+if TYPE_CHECKING:
+    from dateparser.date import DateDataParser
+
 MIN_YEAR = 1990
+MAX_URL_YEAR = 2099
 FUTURE_TOLERANCE = timedelta(days=1)
+MAX_WORDS_LENGTH = 100
 
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+_PERSIAN_LETTERS = str.maketrans({"ي": "ی", "ك": "ک", "ى": "ی", "\u200c": " ", "\u200f": "", "\u200e": ""})
+
 PERSIAN_MONTHS = ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان",
                   "آذر", "دی", "بهمن", "اسفند")
 _PERSIAN_MONTH = {name: i + 1 for i, name in enumerate(PERSIAN_MONTHS)}
 _PERSIAN_MONTH["امرداد"] = 5
+_PERSIAN_MONTH_NAMES = "|".join(sorted(_PERSIAN_MONTH, key=len, reverse=True))
 _JALALI = re.compile(
-    r"(?P<day>\d{1,2})\s*(?:ام)?\s+(?P<month>" + "|".join(sorted(_PERSIAN_MONTH, key=len, reverse=True))
-    + r")\s+(?P<year>1[34]\d\d)(?:\D+(?P<hour>\d{1,2}):(?P<minute>\d{2}))?"
+    r"(?:(?P<day>\d{1,2})\s*(?:ام)?\s+)?(?P<month>" + _PERSIAN_MONTH_NAMES + r")(?:\s*ماه)?"
+    r"\s*[,،]?\s+(?P<year>1[34]\d\d)(?!\d)"
 )
-_JALALI_NUMERIC = re.compile(r"\b(?P<year>1[34]\d\d)[/\-.](?P<month>\d{1,2})[/\-.](?P<day>\d{1,2})\b")
+_JALALI_NUMERIC = re.compile(r"(?<!\d)(?P<year>1[34]\d\d)[/\-.](?P<month>\d{1,2})[/\-.](?P<day>\d{1,2})(?!\d)")
+_CLOCK = re.compile(r"(?<![\d/.\-])(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?(?![\d/])")
+_PERSIAN_PM = re.compile(r"ب\.?\s*ظ|بعد\s*از\s*ظهر|عصر|شب")
+_LUNAR_HIJRI_MARK = re.compile(r"هـ|ه\.ق|هجری قمری|هجري")
+
+# Levantine/Iraqi and Maghrebi month names, which dateparser's Arabic locale does not know,
+# mapped to the Egyptian names it does.
+_ARABIC_MONTH_VARIANTS = {
+    "كانون الثاني": "يناير", "شباط": "فبراير", "آذار": "مارس", "نيسان": "أبريل", "أيار": "مايو",
+    "حزيران": "يونيو", "تموز": "يوليو", "آب": "أغسطس", "أيلول": "سبتمبر", "تشرين الأول": "أكتوبر",
+    "تشرين الثاني": "نوفمبر", "كانون الأول": "ديسمبر",
+    "جانفي": "يناير", "فيفري": "فبراير", "أفريل": "أبريل", "ماي": "مايو", "جوان": "يونيو",
+    "جويلية": "يوليو", "أوت": "أغسطس",
+}
+_ARABIC_MONTH_VARIANT = re.compile(
+    r"(?<!\S)(" + "|".join(sorted(_ARABIC_MONTH_VARIANTS, key=len, reverse=True)) + r")(?!\S)"
+)
+
+_PREFIX_WORDS = (
+    "last updated", "updated", "published", "posted", "modified", "created", "date", "on", "at",
+    "publié", "mis à jour", "modifié", "le", "veröffentlicht", "aktualisiert", "zuletzt aktualisiert",
+    "stand", "am", "vom", "publicado", "actualizado", "el", "опубликовано", "обновлено", "дата",
+    "تاریخ انتشار", "منتشر شده", "انتشار", "به روز رسانی", "بروزرسانی", "تاریخ", "در",
+    "تاريخ النشر", "نشر بتاريخ", "نشر في", "نشر", "آخر تحديث", "تحديث", "بتاريخ", "في",
+)
 _PREFIX = re.compile(
-    r"^\s*(published|posted|updated|last updated|modified|date|on|publié le|mis à jour le|"
-    r"veröffentlicht( am)?|aktualisiert( am)?|publicado( el)?|actualizado( el)?|"
-    r"опубликовано|обновлено|تاریخ انتشار|منتشر شده|نشر في|تاريخ النشر)\s*[:：]?\s*",
+    r"^(?:(?:" + "|".join(sorted(map(re.escape, _PREFIX_WORDS), key=len, reverse=True))
+    + r")(?:\s*[:：|\-–]\s*|\s+))+",
     re.I,
 )
-_ISO_HINT = re.compile(r"^\d{4}-\d{2}-\d{2}")
-_URL_DATE = re.compile(r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])(?:/(0?[1-9]|[12]\d|3[01]))?/")
-# "July 3, 2022 10:15 am EDT", "3 juillet 2022 à 14h30", "14. März 2021": the date part
-# of a longer byline, so words around it do not confuse dateparser.
+_ZONE_SUFFIX = re.compile(r"\[[A-Za-z_/+\-0-9]+\]$")
+_OFFSET_THEN_ZONE_NAME = re.compile(r"([+-]\d{2}:?\d{2})\s*(?-i:[A-Z]{2,5})$")
+_CTIME = re.compile(r"^[A-Za-z]{3} ([A-Za-z]{3}) (\d{1,2}) (\d{2}:\d{2}:\d{2}) ([A-Z]{2,5}) (\d{4})$")
+# dateparser reads these as standard time all year round; the zone gets DST right.
+_GENERIC_US_ZONES = {"ET": "America/New_York", "CT": "America/Chicago", "MT": "America/Denver",
+                     "PT": "America/Los_Angeles"}
+_GENERIC_US_ZONE = re.compile(r"\s+(ET|CT|MT|PT)$")
+
+_ISO = re.compile(r"^(?:19|20)\d{2}(?:-\d{2}-\d{2}|\d{4}T\d{4})")
+_ISO_FRACTION = re.compile(r"(\.\d{6})\d+")
+_ISO_UTC_SUFFIX = re.compile(r"\s*(?:Z|UTC|GMT)$", re.I)
+_ISO_SPACED_OFFSET = re.compile(r"(\d)\s+([+-]\d{2}:?\d{2})$")
+_YEAR_MONTH = re.compile(r"^((?:19|20)\d{2})-(0[1-9]|1[0-2])$")
+_RFC2822 = re.compile(r"^(?:[A-Za-z]{3},\s*)?\d{1,2} [A-Za-z]{3} \d{4} \d{2}:\d{2}")
+_TIME_TAIL = (
+    r"(?:\s*(?:[,T\-–|]|à|um|at|a las|в)?\s*(?P<hour>\d{1,2})[:h](?P<minute>\d{2})(?::(?P<second>\d{2}))?"
+    r"(?:\s*(?P<ampm>[ap])\.?m\.?)?)?\s*(?:uhr|h)?$"
+)
+_NUMERIC_DMY = re.compile(
+    r"^(?P<day>\d{1,2})[./\-](?P<month>\d{1,2})[./\-](?P<year>(?:19|20)\d{2})" + _TIME_TAIL, re.I)
+_NUMERIC_YMD = re.compile(
+    r"^(?P<year>(?:19|20)\d{2})[./](?P<month>\d{1,2})[./](?P<day>\d{1,2})" + _TIME_TAIL, re.I)
+
+# "July 3, 2022 10:15 am EDT", "3 juillet 2022 à 14h30", "14. März 2021": the date part of a
+# longer byline, so words around it ("by Jane Roe", "| 5 min read") do not confuse dateparser.
 _DATE_IN_WORDS = re.compile(
     r"(?:\b\w{3,}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}|\b\d{1,2}\.?\s*(?:de\s+)?\w{3,}\.?,?\s+(?:de\s+)?\d{4})"
-    r"(?:[\s,]+(?:à|um|at|a las|в)?\s*\d{1,2}[:h]\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?(?:\s+[A-Z]{2,5}\b|\s*[+-]\d{2}:?\d{2})?)?",
+    r"(?:\s*г(?:ода|\.)?)?"
+    r"(?:[\s,\-–|]+(?:à|um|at|a las|в|،)?\s*\d{1,2}[:h]\d{2}(?::\d{2})?(?:\s*(?:[ap]\.?m\.?|ص|م)(?!\w))?"
+    r"(?:\s+(?-i:[A-Z]{2,5})\b|\s*[+-]\d{2}:?\d{2})?)?",
     re.I,
 )
-_OFFSET_THEN_ZONE_NAME = re.compile(r"([+-]\d{2}:?\d{2})\s*[A-Z]{2,5}$")
-_CTIME = re.compile(r"^[A-Za-z]{3} ([A-Za-z]{3}) (\d{1,2}) (\d{2}:\d{2}:\d{2}) ([A-Z]{2,5}) (\d{4})$")
-_NUMERIC_DMY = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-]((?:19|20)\d{2})(?:[ ,T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_FOUR_DIGITS = re.compile(r"\d{4}")
+_ARABIC_SCRIPT = re.compile("[\u0600-\u06ff]")
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+
+# Far enough in the past that anything dateparser resolves against it (relative expressions)
+# falls before MIN_YEAR and is rejected.
+_RELATIVE_BASE = datetime(1900, 1, 1)
+_DATEPARSER_SETTINGS = {
+    "TIMEZONE": "UTC",
+    "RETURN_AS_TIMEZONE_AWARE": "default",
+    "PREFER_DAY_OF_MONTH": "first",
+    "PREFER_DATES_FROM": "past",
+    "REQUIRE_PARTS": ["month", "year"],
+    "RELATIVE_BASE": _RELATIVE_BASE,
+}
 
 
 def zone(name: str) -> ZoneInfo:
@@ -61,11 +133,14 @@ def to_utc(dt: datetime, timezone: str) -> datetime:
         tz = zone(timezone)
         local = dt.replace(tzinfo=tz, fold=0)
         roundtrip = local.astimezone(dt_timezone.utc).astimezone(tz).replace(tzinfo=None)
-        if roundtrip != dt:  # nonexistent local time: shift forward by the gap
+        if roundtrip != dt:
             gap = local.replace(fold=1).utcoffset() - local.replace(fold=0).utcoffset()
             local = (dt + abs(gap)).replace(tzinfo=tz)
         dt = local
     return dt.astimezone(dt_timezone.utc)
+
+
+_URL_DATE = re.compile(r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])(?:/(0?[1-9]|[12]\d|3[01]))?/")
 
 
 def date_from_url(url: str) -> str | None:
@@ -74,7 +149,7 @@ def date_from_url(url: str) -> str | None:
     if not match:
         return None
     year, month, day = int(match.group(1)), int(match.group(2)), match.group(3)
-    if not MIN_YEAR <= year <= 2099:
+    if not MIN_YEAR <= year <= MAX_URL_YEAR:
         return None
     if day:
         try:
@@ -84,136 +159,201 @@ def date_from_url(url: str) -> str | None:
     return f"{year:04d}-{month:02d}"
 
 
-def _plausible(value: datetime | None, now: datetime) -> datetime | None:
-    if value is None or value.year < MIN_YEAR or value > now + FUTURE_TOLERANCE:
-        return None
-    return value
-
-
 def parse_datetime(value: str, *, timezone: str = "UTC", languages: Sequence[str] | None = None,
                    now: datetime | None = None) -> datetime | None:
     """An aware UTC datetime, or None when the value holds no plausible date (empty, garbage,
-    before 1990, or more than a day in the future of `now`)."""
+    relative, before 1990, or more than a day in the future of `now`; a naive `now` is UTC).
+
+    `languages` (e.g. ["fa"], ["fr-FR"]) is a hint tried first for dates in words; the script
+    the date is written in picks the fallback languages."""
     if not value or not value.strip():
         return None
-    now = now or datetime.now(dt_timezone.utc)
-    text = _PREFIX.sub("", " ".join(value.translate(_DIGITS).split()))
+    text = _clean(value)
+    hints = _normalise_languages(languages)
+    parsed: datetime | None = None
+    for parse in (_parse_iso, _parse_rfc2822, _parse_numeric):
+        parsed = parse(text)
+        if parsed is not None:
+            break
+    else:
+        parsed = _parse_jalali(text, numeric=not hints or "fa" in hints)
+        if parsed is None:
+            generic = _GENERIC_US_ZONE.search(text)
+            if generic:
+                text, timezone = text[:generic.start()], _GENERIC_US_ZONES[generic.group(1)]
+            parsed = _parse_words(text, hints)
+    if parsed is None:
+        return None
+    return _plausible(to_utc(parsed, timezone), _as_utc(now))
+
+
+def _clean(value: str) -> str:
+    """Digits to ASCII, whitespace collapsed, bylines' leading words ("Published on") and
+    trailing zone annotations dropped."""
+    text = " ".join(value.translate(_DIGITS).split())
+    text = _PREFIX.sub("", text)
+    text = _ZONE_SUFFIX.sub("", text)
     text = _OFFSET_THEN_ZONE_NAME.sub(r"\1", text)
     ctime = _CTIME.match(text)
     if ctime:  # "Tue Jul 30 09:35:14 CEST 2019" (Java's Date.toString)
         month, day, clock, zone_name, year = ctime.groups()
         text = f"{day} {month} {year} {clock} {zone_name}"
-    for parse in (_parse_iso, _parse_rfc2822, _parse_numeric, _parse_jalali):
-        parsed = parse(text)
-        if parsed is not None:
-            return _plausible(to_utc(parsed, timezone), now)
-    parsed = _parse_words(text, tuple(languages or ()))
-    return _plausible(to_utc(parsed, timezone), now) if parsed else None
+    return text
+
+
+def _normalise_languages(languages: Sequence[str] | None) -> tuple[str, ...]:
+    """["fa-IR", "EN_us"] -> ("fa", "en"): dateparser wants bare codes for most languages."""
+    if not languages:
+        return ()
+    codes = (re.split(r"[-_]", code.strip().lower())[0] for code in languages if code and code.strip())
+    return tuple(dict.fromkeys(codes))
+
+
+def _as_utc(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(dt_timezone.utc)
+    return now.replace(tzinfo=dt_timezone.utc) if now.tzinfo is None else now
+
+
+def _plausible(value: datetime, now: datetime) -> datetime | None:
+    if value.year < MIN_YEAR or value > now + FUTURE_TOLERANCE:
+        return None
+    return value
 
 
 def _parse_iso(text: str) -> datetime | None:
-    if not _ISO_HINT.match(text):
-        return None
-    candidate = text.replace("Z", "+00:00").replace(" ", "T", 1) if len(text) > 10 else text
+    if not _ISO.match(text):
+        return _year_month(text)
+    candidate = _ISO_UTC_SUFFIX.sub("+00:00", text)
+    candidate = _ISO_SPACED_OFFSET.sub(r"\1\2", candidate)
+    candidate = _ISO_FRACTION.sub(r"\1", candidate)
+    if len(candidate) > 10 and candidate[10] == " ":
+        candidate = candidate[:10] + "T" + candidate[11:]
     try:
         return datetime.fromisoformat(candidate)
     except ValueError:
-        pass
-    try:  # year-month only, as in URLs
-        return datetime.strptime(text[:7], "%Y-%m") if re.fullmatch(r"\d{4}-\d{2}", text) else None
-    except ValueError:
         return None
+
+
+def _year_month(text: str) -> datetime | None:
+    match = _YEAR_MONTH.match(text)
+    return datetime(int(match.group(1)), int(match.group(2)), 1) if match else None
 
 
 def _parse_rfc2822(text: str) -> datetime | None:
-    if not re.match(r"^([A-Za-z]{3},\s*)?\d{1,2} [A-Za-z]{3} \d{4} \d{2}:\d{2}", text):
+    if not _RFC2822.match(text):
         return None
     try:
-        return parsedate_to_datetime(text)
+        parsed = parsedate_to_datetime(text)
     except (TypeError, ValueError):
         return None
+    if parsed.tzinfo is None and text.endswith("-0000"):  # RFC 2822: UTC, local zone unknown
+        return parsed.replace(tzinfo=dt_timezone.utc)
+    return parsed
 
 
 def _parse_numeric(text: str) -> datetime | None:
-    """dd.mm.yyyy and dd/mm/yyyy (the order used by most news sites outside the US)."""
-    match = _NUMERIC_DMY.match(text)
+    """dd.mm.yyyy and dd/mm/yyyy (the order used by most news sites outside the US; a first
+    number above 12 can only be a month-first US date), and yyyy/mm/dd, each with a time."""
+    match = _NUMERIC_DMY.match(text) or _NUMERIC_YMD.match(text)
     if not match:
         return None
-    day, month, year, hour, minute, second = (int(g) if g else 0 for g in match.groups())
-    if month > 12:  # unambiguously mm/dd/yyyy
+    day, month, year = int(match.group("day")), int(match.group("month")), int(match.group("year"))
+    if month > 12:
         day, month = month, day
+    hour, minute, second = (int(match.group(name) or 0) for name in ("hour", "minute", "second"))
+    ampm = (match.group("ampm") or "").lower()
+    if ampm and hour <= 12:
+        hour = hour % 12 + (12 if ampm == "p" else 0)
     try:
         return datetime(year, month, day, hour, minute, second)
     except ValueError:
         return None
 
 
-def _parse_jalali(text: str) -> datetime | None:
+def _parse_jalali(text: str, *, numeric: bool = True) -> datetime | None:
+    """Solar Hijri: a Persian month name before a 13xx/14xx year, or 13xx/mm/dd when Persian
+    is plausible (lunar Hijri years are also 14xx). The time may stand before or after."""
+    text = text.translate(_PERSIAN_LETTERS)
     match = _JALALI.search(text)
     if match:
         month = _PERSIAN_MONTH[match.group("month")]
-    else:
+    elif numeric and not _LUNAR_HIJRI_MARK.search(text):
         match = _JALALI_NUMERIC.search(text)
         if not match:
             return None
         month = int(match.group("month"))
-    from convertdate import persian
+    else:
+        return None
+    year, day = int(match.group("year")), int(match.group("day") or 1)
+    if not 1 <= month <= 12 or not 1 <= day <= persian.month_length(year, month):
+        return None
+    gregorian = date(*persian.to_gregorian(year, month, day))
+    rest = text[:match.start()] + " " + text[match.end():]
+    return datetime.combine(gregorian, _clock(rest) or time())
 
+
+def _clock(text: str) -> time | None:
+    match = _CLOCK.search(text)
+    if not match:
+        return None
+    hour, minute, second = (int(match.group(name) or 0) for name in ("hour", "minute", "second"))
+    if hour < 12 and _PERSIAN_PM.search(text):
+        hour += 12
     try:
-        year, month_g, day = persian.to_gregorian(int(match.group("year")), month, int(match.group("day")))
-        hour = int(match.groupdict().get("hour") or 0)
-        minute = int(match.groupdict().get("minute") or 0)
-        return datetime.combine(date(year, month_g, day), time(hour, minute))
-    except (ValueError, TypeError):
+        return time(hour, minute, second)
+    except ValueError:
         return None
 
 
 @lru_cache(maxsize=64)
-def _parser(languages: tuple[str, ...]):
+def _parser(languages: tuple[str, ...]) -> DateDataParser | None:
+    """One parser per language tuple: building one loads locale tables. None for codes
+    dateparser does not know."""
     from dateparser.date import DateDataParser
 
-    settings = {
-        "PREFER_DAY_OF_MONTH": "first",
-        "PREFER_DATES_FROM": "past",
-        "STRICT_PARSING": False,
-        "REQUIRE_PARTS": ["month", "year"],
-        "RELATIVE_BASE": datetime(2000, 1, 1),
-    }
-    return DateDataParser(languages=list(languages), settings=settings,
-                          try_previous_locales=False)
+    try:
+        return DateDataParser(languages=list(languages), settings=_DATEPARSER_SETTINGS,
+                              try_previous_locales=False)
+    except ValueError:
+        return None
 
 
 def preload() -> None:
     """Load dateparser's tables for the common scripts now rather than on the first page."""
-    for sample in ("March 14, 2021", "14 марта 2021", "۲۳ تیر ۱۴۰۲", "14 mars 2021"):
-        _parser(_languages_for(sample)).get_date_data(sample)
+    for sample in ("March 14, 2021", "14 марта 2021", "14 يوليو 2023", "14 mars 2021"):
+        _parse_words(sample, ())
 
 
 def _languages_for(text: str) -> tuple[str, ...]:
     """Candidate languages from the script a date is written in: dateparser tries every
-    language it is given, and each costs time."""
-    if re.search("[\u0600-\u06ff]", text):
-        return ("fa", "ar")
-    if re.search("[\u0400-\u04ff]", text):
+    language it is given, each costs time, and unrelated ones produce false matches."""
+    if _ARABIC_SCRIPT.search(text):
+        return ("ar", "fa")
+    if _CYRILLIC.search(text):
         return ("ru", "uk", "bg")
-    if re.search("[^\x00-\x7f]", text):
+    if _NON_ASCII.search(text):
         return ("fr", "de", "es", "pt", "it", "tr", "pl", "sv", "nl")
     return ("en", "de", "fr", "es", "it", "nl", "pt", "sv", "pl", "tr")
 
 
 @lru_cache(maxsize=4096)
 def _parse_words(text: str, languages: tuple[str, ...]) -> datetime | None:
-    """Dates in words via dateparser; the offset it reads, if any, is kept."""
-    if len(text) > 100 or not re.search(r"\d", text):
-        return None
+    """Dates in words via dateparser; an offset or zone name it reads is kept. A four-digit
+    year is required: dateparser otherwise reads "July 14" as July 2014."""
     cropped = _DATE_IN_WORDS.search(text)
     if cropped:
         text = cropped.group(0)
+    if len(text) > MAX_WORDS_LENGTH or not _FOUR_DIGITS.search(text):
+        return None
+    if _ARABIC_SCRIPT.search(text):
+        text = _ARABIC_MONTH_VARIANT.sub(lambda m: _ARABIC_MONTH_VARIANTS[m.group(1)], text)
     for attempt in dict.fromkeys((languages, _languages_for(text))):
-        if not attempt:
+        parser = _parser(attempt) if attempt else None
+        if parser is None:
             continue
         try:
-            data = _parser(attempt).get_date_data(text)
+            data = parser.get_date_data(text)
         except Exception:  # dateparser raises assorted errors on odd input
             continue
         if data and data.date_obj:

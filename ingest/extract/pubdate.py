@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ingest.dates import date_from_url, parse_datetime
 from ingest.extract import selectors
-from ingest.extract.html import HtmlElement, inside_any, select, text_of
+from ingest.extract.html import HtmlElement, first, inside_any, select, text_of
 from ingest.extract.metadata import StructuredData, meta_content
 
 MAX_DATE_TEXT = 80
@@ -46,6 +46,24 @@ def _visible_date(scope: HtmlElement, css: tuple[str, ...], excluded: set[HtmlEl
     return None
 
 
+def _headline_date(root: HtmlElement, scope: HtmlElement, date_selectors: tuple[str, ...],
+                   excluded: set[HtmlElement]) -> str | None:
+    """A visible date, looked for next to the headline first: lists of other stories carry
+    dates too, sometimes earlier in the page than the article's own."""
+    css = date_selectors + selectors.DATE_TEXT
+    headline = first(scope, ["h1"]) if scope is not None else None
+    headline = headline if headline is not None else first(root, ["h1"])
+    region = headline.getparent() if headline is not None else None
+    for _ in range(2):
+        if region is None:
+            break
+        date = _visible_date(region, css, excluded)
+        if date and parse_datetime(date) is not None:
+            return date
+        region = region.getparent()
+    return _visible_date(scope, css, excluded)
+
+
 def _valid(raw: str | None) -> bool:
     return bool(raw) and parse_datetime(raw) is not None
 
@@ -69,7 +87,7 @@ def extract_dates(root: HtmlElement, scope: HtmlElement, url: str, structured: S
         or found(meta_content(root, *selectors.PUBLISHED_META), "meta")
         or found(_time_attr(scope, date_selectors + selectors.PUBLISHED_TIME, excluded), "time")
         or (found(in_url, "url") if in_url and len(in_url) == 10 else None)
-        or found(_visible_date(scope, date_selectors + selectors.DATE_TEXT, excluded), "text")
+        or found(_headline_date(root, scope, date_selectors, excluded), "text")
         or (_heuristic(root, url, in_url, modified) if page_size <= MAX_HEURISTIC_PAGE else None)
         or found(in_url, "url")  # year and month only: less precise than any day date
         or PageDates(None, modified, None)

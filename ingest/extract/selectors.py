@@ -134,6 +134,9 @@ MODIFIED_TIME = (
 
 DATE_TEXT = (
     "time",
+    "[class*='datum']",
+    "[class*='fecha']",
+    "[class*='publication']",
     ".entry-date",
     ".posted-on",
     ".post-date",
@@ -141,6 +144,8 @@ DATE_TEXT = (
     ".published",
     ".date",
     "[class*='date']",
+    ".meta",
+    "[class*='byline']",
 )
 
 AUTHOR = (
@@ -148,8 +153,17 @@ AUTHOR = (
     ".author.vcard .fn",
     ".author .fn",
     "[itemprop='author'] [itemprop='name']",
+    "[class*='author-name']",
+    "[class*='author__name']",
+    "[class*='byline__author']",
+    "[class*='autor-nombre']",
     ".byline a",
     ".td-post-author-name a",
+    ".author a",
+    "a[class*='auteur']",
+    "[class*='auteur'] a",
+    "[class*='autor'] a",
+    "[class*='author'] a",
 )
 
 NEXT_PAGE = (
