@@ -82,6 +82,7 @@ _ISO_FRACTION = re.compile(r"(\.\d{6})\d+")
 _ISO_UTC_SUFFIX = re.compile(r"\s*(?:Z|UTC|GMT)$", re.I)
 _ISO_SPACED_OFFSET = re.compile(r"(\d)\s+([+-]\d{2}:?\d{2})$")
 _YEAR_MONTH = re.compile(r"^((?:19|20)\d{2})-(0[1-9]|1[0-2])$")
+_TRAILING_ZONE_NAME = re.compile(r"\s[A-Za-z]{2,5}$")
 _RFC2822 = re.compile(r"^(?:[A-Za-z]{3},\s*)?\d{1,2} [A-Za-z]{3} \d{4} \d{2}:\d{2}")
 _TIME_TAIL = (
     r"(?:\s*(?:[,T\-–|]|à|um|at|a las|в)?\s*(?P<hour>\d{1,2})[:h](?P<minute>\d{2})(?::(?P<second>\d{2}))?"
@@ -106,12 +107,13 @@ _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff]")
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
 _NON_ASCII = re.compile("[^\x00-\x7f]")
 
+# TIMEZONE "UTC" instead of the default "local": a zone read from the text converts to UTC, a
+# naive result stays naive (RETURN_AS_TIMEZONE_AWARE left at its default) for to_utc to localize.
 # Far enough in the past that anything dateparser resolves against it (relative expressions)
 # falls before MIN_YEAR and is rejected.
 _RELATIVE_BASE = datetime(1900, 1, 1)
 _DATEPARSER_SETTINGS = {
     "TIMEZONE": "UTC",
-    "RETURN_AS_TIMEZONE_AWARE": "default",
     "PREFER_DAY_OF_MONTH": "first",
     "PREFER_DATES_FROM": "past",
     "REQUIRE_PARTS": ["month", "year"],
@@ -247,8 +249,11 @@ def _parse_rfc2822(text: str) -> datetime | None:
         parsed = parsedate_to_datetime(text)
     except (TypeError, ValueError):
         return None
-    if parsed.tzinfo is None and text.endswith("-0000"):  # RFC 2822: UTC, local zone unknown
-        return parsed.replace(tzinfo=dt_timezone.utc)
+    if parsed.tzinfo is None:
+        if text.endswith("-0000"):  # RFC 2822: UTC, local zone unknown
+            return parsed.replace(tzinfo=dt_timezone.utc)
+        if _TRAILING_ZONE_NAME.search(text):  # a name email.utils does not know, e.g. CEST
+            return None
     return parsed
 
 
@@ -310,11 +315,14 @@ def _clock(text: str) -> time | None:
 def _parser(languages: tuple[str, ...]) -> DateDataParser | None:
     """One parser per language tuple: building one loads locale tables. None for codes
     dateparser does not know."""
+    from dateparser.conf import SettingValidationError
     from dateparser.date import DateDataParser
 
     try:
         return DateDataParser(languages=list(languages), settings=_DATEPARSER_SETTINGS,
                               try_previous_locales=False)
+    except SettingValidationError:
+        raise
     except ValueError:
         return None
 

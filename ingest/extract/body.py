@@ -115,7 +115,7 @@ def page_noise_texts(root: HtmlElement) -> list[str]:
     """Texts of the boxes the page itself marks as not the article (share, related, ads,
     bylines, "most read"...), for filtering a generic extractor's lines. Big boxes are left
     out: a class name like "hidden-xs" on a wrapper must not take the article with it."""
-    elements = noise_boxes(root) + list(root.iter("footer", "nav", "aside", "header", "address"))
+    elements = noise_boxes(root) + list(root.iter("footer", "nav", "aside", "header", "address", "amp-ad"))
     boxes = [collapse_spaces(e.text_content()) for e in elements]
     return [box for box in boxes if box and len(box) <= MAX_NOISE_BOX]
 

@@ -40,6 +40,18 @@ BODY = (
     ".content-inner",
     ".field--name-body",
     ".field-name-body",
+    ".article-text",
+    ".article__text",
+    ".story-text",
+    ".story-content",
+    ".news-text",
+    ".news-body",
+    ".item-text",
+    ".artikel-text",
+    ".artikeltext",
+    ".texto-nota",
+    ".cuerpo-nota",
+    ".nota-texto",
 )
 
 # Elements that never hold article text (tag names).
@@ -68,7 +80,8 @@ NOISE_BOXES = (
     "[class*='toolbar']", "[class*='signup']", "[class*='sign-up']", "[class*='inline-ad']",
     "[id*='newsletter']", "[class*='print-only']", ".hidden", ".is-hidden", ".visually-hidden",
     # the same boxes named in other languages
-    "[class*='partage']", "[class*='publicit']", "[class*='werbung']", "[class*='teilen']",
+    "[class*='partage']", "[class*='publicit']", "[class*='publicidad']",
+    "[class*='anzeige']", "[class*='reklam']", "[class*='werbung']", "[class*='teilen']",
     "[class*='compartir']", "[class*='lire-aussi']", "[class*='lesen-sie-auch']",
     "[class*='relacionad']", "[class*='mas-noticias']", "[class*='plus-lus']",
     "[class*='mostread']", "[class*='most-read']", "[class*='readmore']", "[class*='read-more']",
