@@ -191,6 +191,37 @@ def evaluate_bodies(folder: Path, truth: dict[str, dict], extractors: dict[str, 
     return scores
 
 
+def ours_title(html: bytes, url: str) -> str | None:
+    from ingest.extract.article import extract_article
+
+    return extract_article(html, url)["title"]
+
+
+def trafilatura_title(html: bytes, url: str) -> str | None:
+    import trafilatura
+
+    metadata = trafilatura.extract_metadata(html, default_url=url or None)
+    return metadata.title if metadata else None
+
+
+def evaluate_titles(folder: Path, truth: dict[str, dict], extractors: dict[str, Extractor]
+                    ) -> dict[str, tuple[int, int]]:
+    """(exact matches, pages) per extractor, over pages whose truth has a title."""
+    from ingest.text import collapse_spaces
+
+    scores = {name: (0, 0) for name in extractors}
+    for path in sorted(folder.glob("*.htm*")):
+        entry = truth.get(page_id(path))
+        if not entry or not entry.get("title"):
+            continue
+        html = read_page(path)
+        for name, extract in extractors.items():
+            predicted = collapse_spaces(extract(html, entry.get("url") or "") or "")
+            hits, pages = scores[name]
+            scores[name] = (hits + (predicted == collapse_spaces(entry["title"])), pages + 1)
+    return scores
+
+
 def evaluate_dates(folder: Path, truth: dict[str, dict], extractors: dict[str, Extractor]
                    ) -> dict[str, DateScore]:
     warm_up(folder, truth, extractors)
@@ -224,21 +255,27 @@ def find_truth(folder: Path) -> tuple[Path, dict[str, dict]]:
 def report(folders: Iterable[Path], compare: bool = True) -> list[str]:
     lines = []
     for folder in folders:
-        pages, truth = find_truth(folder)
+        pages_dir, truth = find_truth(folder)
         sample = next(iter(truth.values()), {})
         if "articleBody" in sample:
             extractors: dict[str, Extractor] = {"ingest": ours_body}
             if compare:
                 extractors["trafilatura"] = trafilatura_body
-            for name, score in evaluate_bodies(pages, truth, extractors).items():
+            for name, score in evaluate_bodies(pages_dir, truth, extractors).items():
                 lines.append(f"{folder.name:14} body  {name:12} P {score.precision:.3f} "
                              f"R {score.recall:.3f} F1 {score.f1:.3f}  "
                              f"{score.pages / max(score.seconds, 1e-9):6.1f} pages/s ({score.pages} pages)")
+        if any(entry.get("title") for entry in truth.values()):
+            title_extractors: dict[str, Extractor] = {"ingest": ours_title}
+            if compare:
+                title_extractors["trafilatura"] = trafilatura_title
+            for name, (hits, pages) in evaluate_titles(pages_dir, truth, title_extractors).items():
+                lines.append(f"{folder.name:14} title {name:12} exact {hits / pages:.3f} ({hits}/{pages} pages)")
         if "date" in sample:
             extractors = {"ingest": ours_date}
             if compare:
                 extractors["htmldate"] = htmldate_date
-            for name, dscore in evaluate_dates(pages, truth, extractors).items():
+            for name, dscore in evaluate_dates(pages_dir, truth, extractors).items():
                 lines.append(f"{folder.name:14} date  {name:12} acc {dscore.accuracy:.3f} "
                              f"P {dscore.precision:.3f} R {dscore.recall:.3f} F1 {dscore.f1:.3f}  "
                              f"{dscore.pages / max(dscore.seconds, 1e-9):6.1f} pages/s ({dscore.pages} pages)")

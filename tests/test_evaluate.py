@@ -33,3 +33,16 @@ def test_report_on_a_folder(tmp_path):
     assert pages == tmp_path / "html" and "page.one" in loaded
     [line] = report([tmp_path], compare=False)
     assert "F1 1.000" in line and "(1 pages)" in line
+
+
+def test_title_exact_match_where_truth_has_titles(tmp_path):
+    (tmp_path / "html").mkdir()
+    for n, title in enumerate(["First headline", "Second headline"]):
+        html = (f"<html><body><article><h1 class='entry-title'>{title}</h1><div class='entry-content'>"
+                + "<p>Body words for the page go here and there.</p>" * 5 + "</div></article></body></html>")
+        (tmp_path / "html" / f"p{n}.html").write_text(html)
+    truth = {"p0": {"articleBody": "x", "title": "First headline"},
+             "p1": {"articleBody": "x", "title": "Another headline"}}
+    (tmp_path / "ground-truth.json").write_text(json.dumps(truth))
+    lines = report([tmp_path], compare=False)
+    assert any("title ingest" in line and "exact 0.500 (1/2 pages)" in line for line in lines)
