@@ -1,57 +1,137 @@
+import json
+import os
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
 from ingest.dates import date_from_url, parse_datetime, to_utc
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("raw,tz,languages,expected", [
+    # ISO 8601 / RFC 3339
     ("2023-07-14T09:30:00+03:30", "UTC", None, "2023-07-14T06:00:00+00:00"),
     ("2023-07-14T06:00:00Z", "Asia/Tehran", None, "2023-07-14T06:00:00+00:00"),
     ("2023-07-14T09:30:00.123+03:30", "UTC", None, "2023-07-14T06:00:00.123000+00:00"),
+    ("2023-07-14T09:30:00.123456789Z", "UTC", None, "2023-07-14T09:30:00.123456+00:00"),
+    ("2023-07-14T09:30:00+0330", "UTC", None, "2023-07-14T06:00:00+00:00"),
+    ("2023-07-14T09:30:00 +03:30", "Europe/Paris", None, "2023-07-14T06:00:00+00:00"),
+    ("2023-07-14T09:30:00-04:00", "Asia/Tehran", None, "2023-07-14T13:30:00+00:00"),
+    ("2023-07-14 09:30:00 UTC", "Asia/Tehran", None, "2023-07-14T09:30:00+00:00"),
+    ("2023-07-14T09:30:00+03:30[Asia/Tehran]", "UTC", None, "2023-07-14T06:00:00+00:00"),
+    ("20230714T093000Z", "Asia/Tehran", None, "2023-07-14T09:30:00+00:00"),
+    ("2023-07", "UTC", None, "2023-07-01T00:00:00+00:00"),
+    # naive values: wall time in the site's zone
     ("2023-07-14 09:30:00", "Asia/Tehran", None, "2023-07-14T06:00:00+00:00"),
     ("2021-06-01 12:00", "Asia/Tehran", None, "2021-06-01T07:30:00+00:00"),  # Iran DST (+04:30) until 2022
     ("2023-07-14", "Asia/Tehran", None, "2023-07-13T20:30:00+00:00"),
-    ("Fri, 14 Jul 2023 09:30:00 +0330", "UTC", None, "2023-07-14T06:00:00+00:00"),
-    ("2023-03-12T02:30:00", "America/New_York", None, "2023-03-12T07:30:00+00:00"),  # DST gap
-    ("2023-11-05 01:30", "America/New_York", None, "2023-11-05T05:30:00+00:00"),  # fold: first
+    ("2023-03-12T02:30:00", "America/New_York", None, "2023-03-12T07:30:00+00:00"),  # gap: 03:30 EDT
+    ("2023-11-05 01:30", "America/New_York", None, "2023-11-05T05:30:00+00:00"),  # fold: first (EDT)
     ("2023-07-14 12:00", "Europe/Paris", None, "2023-07-14T10:00:00+00:00"),
     ("2023-01-14 12:00", "Europe/Paris", None, "2023-01-14T11:00:00+00:00"),
+    ("2023/07/14 10:00", "Europe/Paris", None, "2023-07-14T08:00:00+00:00"),
     ("14.03.2021", "Europe/Berlin", None, "2021-03-13T23:00:00+00:00"),
+    ("14.03.2021, 10:00 Uhr", "Europe/Berlin", None, "2021-03-14T09:00:00+00:00"),
+    ("7/14/2023 3:45 PM", "America/New_York", None, "2023-07-14T19:45:00+00:00"),
+    # RFC 2822 and Java's Date.toString
+    ("Fri, 14 Jul 2023 09:30:00 +0330", "UTC", None, "2023-07-14T06:00:00+00:00"),
+    ("Fri, 14 Jul 2023 09:30:00 GMT", "Asia/Tehran", None, "2023-07-14T09:30:00+00:00"),
+    ("Fri, 14 Jul 2023 09:30:00 -0000", "Asia/Tehran", None, "2023-07-14T09:30:00+00:00"),
+    ("Fri, 14 Jul 2023 09:30:00", "Asia/Tehran", None, "2023-07-14T06:00:00+00:00"),
+    ("Tue Jul 30 09:35:14 CEST 2019", "UTC", None, "2019-07-30T07:35:14+00:00"),
+    # English, with bylines' words around
     ("March 14, 2021", "Asia/Tehran", None, "2021-03-13T20:30:00+00:00"),
     ("Posted on July 3, 2022 by Jane Roe", "UTC", None, "2022-07-03T00:00:00+00:00"),
+    ("Published: July 14, 2023", "UTC", ["en-US"], "2023-07-14T00:00:00+00:00"),
+    ("Last updated on 14 Jul 2023", "Europe/London", None, "2023-07-13T23:00:00+00:00"),
     ("July 3, 2022 10:15 am EDT", "UTC", None, "2022-07-03T14:15:00+00:00"),
+    ("Updated July 3, 2022 at 10:15 a.m. ET", "UTC", None, "2022-07-03T14:15:00+00:00"),
     ("Updated: 3 July 2022, 14:05 +0200", "UTC", None, "2022-07-03T12:05:00+00:00"),
+    ("Friday, July 14, 2023 - 09:30", "America/New_York", None, "2023-07-14T13:30:00+00:00"),
+    ("July 2022", "UTC", None, "2022-07-01T00:00:00+00:00"),
+    # French, German, Spanish, Russian
     ("12 juillet 2023 à 14h30", "Europe/Paris", ["fr"], "2023-07-12T12:30:00+00:00"),
     ("mercredi 12 juillet 2023", "Europe/Paris", None, "2023-07-11T22:00:00+00:00"),
+    ("Publié le 12 juillet 2023 à 14h30", "Europe/Paris", None, "2023-07-12T12:30:00+00:00"),
+    ("Mis à jour le 12/07/2023 à 14:30", "Europe/Paris", ["fr"], "2023-07-12T12:30:00+00:00"),
+    ("juillet 2023", "Europe/Paris", ["fr"], "2023-06-30T22:00:00+00:00"),
     ("14. März 2021", "Europe/Berlin", ["de"], "2021-03-13T23:00:00+00:00"),
+    ("Veröffentlicht am 14. März 2021, 10:00 Uhr", "Europe/Berlin", None, "2021-03-14T09:00:00+00:00"),
     ("14 de marzo de 2021", "Europe/Madrid", None, "2021-03-13T23:00:00+00:00"),
+    ("14 de marzo de 2021 a las 10:00", "Europe/Madrid", ["es"], "2021-03-14T09:00:00+00:00"),
     ("14 марта 2021", "Europe/Moscow", None, "2021-03-13T21:00:00+00:00"),
+    ("14 марта 2021 г., 10:00", "Europe/Moscow", ["ru"], "2021-03-14T07:00:00+00:00"),
+    # Arabic: Arabic-Indic digits, Egyptian, Levantine and Maghrebi month names, ص/م
     ("١٢ يوليو ٢٠٢٣", "Asia/Riyadh", ["ar"], "2023-07-11T21:00:00+00:00"),
+    ("نشر في 14 يوليو 2023", "Asia/Riyadh", None, "2023-07-13T21:00:00+00:00"),
+    ("١٤ يوليو ٢٠٢٣ ١٠:٣٠ م", "Asia/Riyadh", None, "2023-07-14T19:30:00+00:00"),
+    ("الجمعة 14 تموز 2023", "Asia/Beirut", None, "2023-07-13T21:00:00+00:00"),
+    ("14 كانون الثاني 2023", "Asia/Beirut", ["ar"], "2023-01-13T22:00:00+00:00"),
+    ("14 جويلية 2023", "Africa/Algiers", None, "2023-07-13T23:00:00+00:00"),
+    # Persian: Solar Hijri with month names or numeric, Persian digits, Gregorian in Persian
     ("۲۳ تیر ۱۴۰۲", "Asia/Tehran", ["fa"], "2023-07-13T20:30:00+00:00"),
+    ("۲۳ تیر ۱۴۰۲ - ۱۴:۳۰", "Asia/Tehran", None, "2023-07-14T11:00:00+00:00"),
+    ("پنجشنبه ۲۳ تیر ۱۴۰۲", "Asia/Tehran", None, "2023-07-13T20:30:00+00:00"),
     ("پنجشنبه ۲۳ تیر ۱۴۰۲ - ۱۴:۳۰", "Asia/Tehran", None, "2023-07-14T11:00:00+00:00"),
+    ("منتشر شده: ۲۳ تیر ۱۴۰۲", "Asia/Tehran", None, "2023-07-13T20:30:00+00:00"),
+    ("تاریخ انتشار: ۲۳ تير ۱۴۰۲ ساعت ۲:۳۰ ب.ظ", "Asia/Tehran", None, "2023-07-14T11:00:00+00:00"),
+    ("۱۴:۳۰ - ۱۴۰۲/۰۴/۲۳", "Asia/Tehran", None, "2023-07-14T11:00:00+00:00"),
+    ("۲۳ دی\u200cماه ۱۴۰۲", "Asia/Tehran", None, "2024-01-12T20:30:00+00:00"),
     ("۱ فروردین ۱۴۰۰", "Asia/Tehran", None, "2021-03-20T20:30:00+00:00"),
+    ("۳۰ شهریور ۱۴۰۰ ۱۰:۰۰", "Asia/Tehran", None, "2021-09-21T05:30:00+00:00"),  # last day of DST, +04:30
+    ("۳۱ شهریور ۱۴۰۰ ۱۰:۰۰", "Asia/Tehran", None, "2021-09-22T06:30:00+00:00"),  # +03:30 again
+    ("۳۰ اسفند ۱۴۰۳", "Asia/Tehran", None, "2025-03-19T20:30:00+00:00"),  # leap year
     ("۱۴۰۲/۰۴/۲۳", "Asia/Tehran", None, "2023-07-13T20:30:00+00:00"),
-    ("2023-07", "UTC", None, "2023-07-01T00:00:00+00:00"),
+    ("1402-04-23 14:30", "Asia/Tehran", None, "2023-07-14T11:00:00+00:00"),
+    ("تیر ۱۴۰۲", "Asia/Tehran", None, "2023-06-21T20:30:00+00:00"),
+    ("۱۴ ژوئیه ۲۰۲۳", "Asia/Tehran", ["fa"], "2023-07-13T20:30:00+00:00"),
 ])
 def test_parse_datetime(raw, tz, languages, expected):
     parsed = parse_datetime(raw, timezone=tz, languages=languages, now=NOW)
     assert parsed is not None and parsed.isoformat() == expected
 
 
-@pytest.mark.parametrize("raw", ["", "   ", "garbage", "no date here", "2099-01-01", "1850-06-01",
-                                 "Page 2 of 10"])
-def test_rejects(raw):
-    assert parse_datetime(raw, now=NOW) is None
+@pytest.mark.parametrize("raw,languages", [
+    ("", None), ("   ", None), ("garbage", None), ("no date here", None), ("Page 2 of 10", None),
+    ("12345", None), ("10:30", None), ("2023", None),
+    ("2099-01-01", None), ("2026-01-03T00:00:00Z", None), ("۲۳ تیر ۱۴۱۰", None),  # future
+    ("1850-06-01", None), ("June 1, 1850", None), ("14.03.1850", None),  # before 1990
+    ("2 hours ago", None), ("3 days ago", None), ("il y a 2 jours", ["fr"]),  # relative
+    ("July 14", None),  # no year: dateparser would read July 2014
+    ("2023-02-30", None), ("31.02.2023", None), ("۳۱ اسفند ۱۴۰۲", None), ("۳۲ تیر ۱۴۰۲", None),  # no such day
+    ("1444/12/26", ["ar"]),  # lunar Hijri: not Solar Hijri when Persian is ruled out
+])
+def test_rejects(raw, languages):
+    assert parse_datetime(raw, languages=languages, now=NOW) is None
 
 
 def test_future_is_rejected_relative_to_now():
     assert parse_datetime("2026-01-01T23:00:00Z", now=NOW) is not None
     assert parse_datetime("2026-01-03T00:00:00Z", now=NOW) is None
+    assert parse_datetime("2026-01-03T00:00:00Z", now=NOW.replace(tzinfo=None) + timedelta(days=2)) is not None
+
+
+def test_default_now_is_the_current_time():
+    assert parse_datetime("2023-07-14") is not None
+    assert parse_datetime((datetime.now(timezone.utc) + timedelta(days=3)).isoformat()) is None
+
+
+def test_unknown_language_hint_falls_back_to_detection():
+    assert parse_datetime("July 3, 2022", languages=["xx"], now=NOW).isoformat() == "2022-07-03T00:00:00+00:00"
+
+
+def test_to_utc():
+    assert to_utc(datetime(2023, 3, 12, 2, 30), "America/New_York") == datetime(2023, 3, 12, 7, 30, tzinfo=timezone.utc)
+    assert to_utc(datetime(2023, 11, 5, 1, 30), "America/New_York") == datetime(2023, 11, 5, 5, 30, tzinfo=timezone.utc)
+    assert to_utc(datetime(2023, 3, 26, 2, 30), "Europe/Paris") == datetime(2023, 3, 26, 1, 30, tzinfo=timezone.utc)
+    assert to_utc(datetime(2023, 10, 29, 2, 30), "Europe/Paris") == datetime(2023, 10, 29, 0, 30, tzinfo=timezone.utc)
+    aware = datetime(2023, 7, 14, 9, 30, tzinfo=timezone(timedelta(hours=3, minutes=30)))
+    assert to_utc(aware, "America/New_York") == datetime(2023, 7, 14, 6, 0, tzinfo=timezone.utc)
 
 
 def test_to_utc_rejects_unknown_zone():
@@ -62,22 +142,34 @@ def test_to_utc_rejects_unknown_zone():
 @pytest.mark.parametrize("url,expected", [
     ("https://iranfreedom.org/en/news/2023/07/a-slug/47843/", "2023-07"),
     ("https://example.org/2021/03/14/slug/", "2021-03-14"),
+    ("https://example.org/2023/7/4/slug", "2023-07-04"),
+    ("https://example.org/news/2024/02/29/leap-day", "2024-02-29"),
     ("https://example.org/2021/02/30/slug/", None),
+    ("https://example.org/2023/13/01/slug/", None),
     ("https://example.org/1850/03/14/slug/", None),
+    ("https://example.org/1989/03/14/slug/", None),
     ("https://example.org/news/slug-2021/", None),
+    ("https://example.org/news/123456/", None),
 ])
 def test_date_from_url(url, expected):
     assert date_from_url(url) == expected
 
 
 def test_results_do_not_depend_on_the_machine_time_zone():
-    code = ("from ingest.dates import parse_datetime as p;"
-            "print([str(p(v, timezone='Asia/Tehran')) for v in "
-            "['2023-07-14 09:30', 'March 14, 2021', '۲۳ تیر ۱۴۰۲', '14.03.2021 10:00']])")
-    outputs = {
-        tz: subprocess.run([sys.executable, "-c", code], env={"TZ": tz, "PATH": "/usr/bin:/bin"},
-                           capture_output=True, text=True, check=True).stdout
-        for tz in ("UTC", "Asia/Tehran", "America/New_York")
-    }
-    assert len(set(outputs.values())) == 1
-    assert "2023-07-14 06:00:00+00:00" in outputs["UTC"]
+    values = ["2023-07-14 09:30", "March 14, 2021", "۲۳ تیر ۱۴۰۲ - ۱۴:۳۰", "14.03.2021 10:00",
+              "12 juillet 2023 à 14h30", "July 3, 2022 10:15 am EDT", "3 July 2022, 14:05 +0200",
+              "14 марта 2021 г., 10:00"]
+    code = ("import json, sys; from ingest.dates import parse_datetime as p;"
+            "print(json.dumps([str(p(v, timezone='Asia/Tehran')) for v in json.loads(sys.argv[1])]))")
+    outputs = {}
+    for tz in ("UTC", "Asia/Tehran", "America/New_York"):
+        env = {**os.environ, "TZ": tz}
+        run = subprocess.run([sys.executable, "-c", code, json.dumps(values)], env=env, cwd=ROOT,
+                             capture_output=True, text=True, check=True)
+        outputs[tz] = json.loads(run.stdout)
+    assert outputs["UTC"] == outputs["Asia/Tehran"] == outputs["America/New_York"]
+    assert outputs["UTC"] == [
+        "2023-07-14 06:00:00+00:00", "2021-03-13 20:30:00+00:00", "2023-07-14 11:00:00+00:00",
+        "2021-03-14 06:30:00+00:00", "2023-07-12 11:00:00+00:00", "2022-07-03 14:15:00+00:00",
+        "2022-07-03 12:05:00+00:00", "2021-03-14 06:30:00+00:00",
+    ]
