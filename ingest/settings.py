@@ -53,6 +53,10 @@ MONGO_URI = None
 MONGO_DATABASE = "news"
 MONGO_BUFFER_SIZE = 100
 MONGO_RETRY_SECONDS = 60
+# Write concern for replica sets, e.g. MONGO_WRITE_CONCERN = "majority", MONGO_JOURNAL = True.
+# Writes are retryable (pymongo's default) and upserts idempotent on canonical_url.
+MONGO_WRITE_CONCERN = None
+MONGO_JOURNAL = None
 DEAD_LETTER_DIR = "data/dead-letter"
 
 # Crawl limits (the spider's arguments override these per run).

@@ -11,8 +11,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from itemadapter import ItemAdapter
 from bson.errors import InvalidDocument
+from itemadapter import ItemAdapter
+from pymongo import WriteConcern
 from pymongo.errors import DocumentTooLarge, PyMongoError
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -42,6 +43,7 @@ class MongoPipeline:
         self.buffer: list[dict[str, Any]] = []
         self.late_listings: dict[str, set[str]] = {}
         self.client: Any = None
+        self.write_concern = WriteConcern()
         self.started_at: datetime | None = None
 
     @classmethod
@@ -56,12 +58,16 @@ class MongoPipeline:
                        settings.getint("MONGO_BUFFER_SIZE", 100),
                        settings.getfloat("MONGO_RETRY_SECONDS", 60.0),
                        settings.get("DEAD_LETTER_DIR", "data/dead-letter"))
+        w = settings.get("MONGO_WRITE_CONCERN")
+        pipeline.write_concern = WriteConcern(
+            w=int(w) if str(w).isdigit() else w or None,
+            j=settings.getbool("MONGO_JOURNAL") if settings.get("MONGO_JOURNAL") is not None else None)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
     @property
     def db(self) -> Any:
-        return self.client[self.database_name]
+        return self.client.get_database(self.database_name, write_concern=self.write_concern)
 
     @property
     def crawl_id(self) -> str:

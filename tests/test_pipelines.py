@@ -148,3 +148,12 @@ def test_a_document_too_large_is_dead_lettered_and_the_rest_stored(mongo_uri, da
     dead = [json.loads(line) for line in (tmp_path / "test-run-1.jsonl").read_text().splitlines()]
     assert [d["article"]["canonical_url"] for d in dead] == ["https://news.example/1/"]
     assert crawler.stats.get_value("mongo/dead_lettered") == 1
+
+
+def test_write_concern_comes_from_settings(mongo_uri, database_name, db):
+    crawler = make_crawler(MONGO_URI=mongo_uri, MONGO_DATABASE=database_name,
+                           MONGO_WRITE_CONCERN="majority", MONGO_JOURNAL=True)
+    pipeline = MongoPipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    assert pipeline.db.write_concern.document == {"w": "majority", "j": True}
+    pipeline.spider_closed(crawler.spider, "finished")

@@ -100,16 +100,27 @@ def write_articles(db: Database, items: Iterable[Mapping[str, Any]],
     if revision_ops:
         _bulk(db[REVISIONS], revision_ops, tolerate_duplicates=True)
     failed_indexes = _bulk(db[ARTICLES], article_ops) if article_ops else {}
+    raced = [i for i, (code, _) in failed_indexes.items() if code == DUPLICATE_KEY]
+    if raced:  # another writer inserted the key between our read and our upsert: now it matches
+        retried = _bulk(db[ARTICLES], [article_ops[i] for i in raced])
+        for position, index in enumerate(raced):
+            if position in retried:
+                failed_indexes[index] = retried[position]
+            else:
+                del failed_indexes[index]
     for index, (key, outcome) in enumerate(outcomes):
         if index in failed_indexes:
-            result.failed.append((key, failed_indexes[index]))
+            code, message = failed_indexes[index]
+            result.failed.append((key, f"{code}: {message}"))
         else:
             setattr(result, outcome, getattr(result, outcome) + 1)
     return result
 
 
-def _bulk(collection: Any, ops: list[Any], tolerate_duplicates: bool = False) -> dict[int, str]:
-    """Unordered bulk write; returns {op index: error} for the operations that failed."""
+def _bulk(collection: Any, ops: list[Any], tolerate_duplicates: bool = False
+          ) -> dict[int, tuple[int | None, str]]:
+    """Unordered bulk write; returns {op index: (error code, message)} for the operations
+    that failed (the others are applied)."""
     try:
         collection.bulk_write(ops, ordered=False)
     except BulkWriteError as exc:
@@ -117,7 +128,7 @@ def _bulk(collection: Any, ops: list[Any], tolerate_duplicates: bool = False) ->
         for error in exc.details.get("writeErrors", []):
             if tolerate_duplicates and error.get("code") == DUPLICATE_KEY:
                 continue
-            errors[error["index"]] = f"{error.get('code')}: {error.get('errmsg')}"
+            errors[error["index"]] = (error.get("code"), str(error.get("errmsg")))
         return errors
     return {}
 
