@@ -11,7 +11,7 @@ import json
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -165,24 +165,28 @@ def warm_up(folder: Path, truth: dict[str, dict], extractors: dict[str, Extracto
     from ingest.dates import preload
 
     preload()
-    for path in sorted(folder.glob("*.htm*"))[:1]:
-        html, url = read_page(path), (truth.get(page_id(path)) or {}).get("url") or ""
+    for html, entry in pages_with_truth(folder, truth):
         for extract in extractors.values():
             try:
-                extract(html, url)
-            except Exception:
+                extract(html, entry.get("url") or "")
+            except Exception:  # the timed run reports failures; this one only loads
                 pass
+        break
+
+
+def pages_with_truth(folder: Path, truth: dict[str, dict]) -> Iterator[tuple[bytes, dict]]:
+    """(page bytes, truth entry) for every saved page that has an entry."""
+    for path in sorted(folder.glob("*.htm*")):
+        entry = truth.get(page_id(path))
+        if entry is not None:
+            yield read_page(path), entry
 
 
 def evaluate_bodies(folder: Path, truth: dict[str, dict], extractors: dict[str, Extractor]
                     ) -> dict[str, BodyScore]:
     warm_up(folder, truth, extractors)
     scores = {name: BodyScore() for name in extractors}
-    for path in sorted(folder.glob("*.htm*")):
-        entry = truth.get(page_id(path))
-        if entry is None:
-            continue
-        html = read_page(path)
+    for html, entry in pages_with_truth(folder, truth):
         for name, extract in extractors.items():
             started = time.perf_counter()
             predicted = extract(html, entry.get("url") or "")
@@ -210,11 +214,9 @@ def evaluate_titles(folder: Path, truth: dict[str, dict], extractors: dict[str, 
     from ingest.text import collapse_spaces
 
     scores = {name: (0, 0) for name in extractors}
-    for path in sorted(folder.glob("*.htm*")):
-        entry = truth.get(page_id(path))
-        if not entry or not entry.get("title"):
+    for html, entry in pages_with_truth(folder, truth):
+        if not entry.get("title"):
             continue
-        html = read_page(path)
         for name, extract in extractors.items():
             predicted = collapse_spaces(extract(html, entry.get("url") or "") or "")
             hits, pages = scores[name]
@@ -226,11 +228,7 @@ def evaluate_dates(folder: Path, truth: dict[str, dict], extractors: dict[str, E
                    ) -> dict[str, DateScore]:
     warm_up(folder, truth, extractors)
     scores = {name: DateScore() for name in extractors}
-    for path in sorted(folder.glob("*.htm*")):
-        entry = truth.get(page_id(path))
-        if entry is None:
-            continue
-        html = read_page(path)
+    for html, entry in pages_with_truth(folder, truth):
         expected = date.fromisoformat(entry["date"]) if entry.get("date") else None
         for name, extract in extractors.items():
             started = time.perf_counter()

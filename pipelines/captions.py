@@ -3,25 +3,15 @@ of the body."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from itemadapter import ItemAdapter
 
 from ingest.items import ArticleItem
 from ingest.text import near_duplicate
+from pipelines.base import ArticlePipeline
 
 
-class CaptionsPipeline:
-    def __init__(self, stats: Any) -> None:
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> CaptionsPipeline:
-        return cls(crawler.stats)
-
-    def process_item(self, item: Any) -> Any:
-        if not isinstance(item, ArticleItem):
-            return item
+class CaptionsPipeline(ArticlePipeline):
+    def process_article(self, item: ArticleItem) -> ArticleItem:
         adapter = ItemAdapter(item)
         kept: list[dict] = []
         for caption in adapter.get("captions") or []:

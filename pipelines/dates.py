@@ -8,24 +8,18 @@ from itemadapter import ItemAdapter
 
 from ingest.dates import parse_datetime
 from ingest.items import ArticleItem
+from pipelines.base import ArticlePipeline
 
 
-class DatesPipeline:
+class DatesPipeline(ArticlePipeline):
     """The spider's site profile gives the time zone and languages; without one, the
     INGEST_DEFAULT_TIMEZONE setting."""
 
     def __init__(self, crawler: Any) -> None:
-        self.crawler = crawler
-        self.stats = crawler.stats
-        self.default_timezone = crawler.settings.get("INGEST_DEFAULT_TIMEZONE", "UTC")
+        super().__init__(crawler)
+        self.default_timezone = self.settings.get("INGEST_DEFAULT_TIMEZONE", "UTC")
 
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> DatesPipeline:
-        return cls(crawler)
-
-    def process_item(self, item: Any) -> Any:
-        if not isinstance(item, ArticleItem):
-            return item
+    def process_article(self, item: ArticleItem) -> ArticleItem:
         adapter = ItemAdapter(item)
         spider = self.crawler.spider
         profile = getattr(spider, "profile", None)

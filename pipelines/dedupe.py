@@ -9,20 +9,15 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from ingest.items import ArticleItem
+from pipelines.base import ArticlePipeline
 
 
-class DedupePipeline:
-    def __init__(self, stats: Any) -> None:
-        self.stats = stats
+class DedupePipeline(ArticlePipeline):
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
         self.seen: set[str] = set()
 
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> DedupePipeline:
-        return cls(crawler.stats)
-
-    def process_item(self, item: Any) -> Any:
-        if not isinstance(item, ArticleItem):
-            return item
+    def process_article(self, item: ArticleItem) -> ArticleItem:
         key = ItemAdapter(item)["canonical_url"]
         if key in self.seen:
             self.stats.inc_value("dedupe/dropped")

@@ -8,23 +8,15 @@ from itemadapter import ItemAdapter
 
 from ingest.items import ArticleItem
 from ingest.text import collapse_spaces, normalize_text
+from pipelines.base import ArticlePipeline
 
 PROSE_FIELDS = ("title", "body", "lead")
 LIST_FIELDS = ("authors", "categories", "tags", "listed_in")
 CAPTION_FIELDS = ("text", "alt", "credit")
 
 
-class NormalizeTextPipeline:
-    def __init__(self, stats: Any) -> None:
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> NormalizeTextPipeline:
-        return cls(crawler.stats)
-
-    def process_item(self, item: Any) -> Any:
-        if not isinstance(item, ArticleItem):
-            return item
+class NormalizeTextPipeline(ArticlePipeline):
+    def process_article(self, item: ArticleItem) -> ArticleItem:
         adapter = ItemAdapter(item)
         for name in PROSE_FIELDS:
             value = adapter.get(name)

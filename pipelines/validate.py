@@ -9,28 +9,21 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from ingest.items import ArticleItem
+from pipelines.base import ArticlePipeline
 
 WORD = re.compile(r"\w+")
 
 
-class ValidatePipeline:
+class ValidatePipeline(ArticlePipeline):
     """Also caps oversized text (a runaway page would exceed MongoDB's 16 MB document
     limit): such fields are cut at INGEST_MAX_FIELD_CHARS and counted."""
 
-    def __init__(self, stats: Any, min_body_words: int = 10, max_field_chars: int = 2_000_000) -> None:
-        self.stats = stats
-        self.min_body_words = min_body_words
-        self.max_field_chars = max_field_chars
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        self.min_body_words = self.settings.getint("INGEST_MIN_BODY_WORDS", 10)
+        self.max_field_chars = self.settings.getint("INGEST_MAX_FIELD_CHARS", 2_000_000)
 
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> ValidatePipeline:
-        settings = crawler.settings
-        return cls(crawler.stats, settings.getint("INGEST_MIN_BODY_WORDS", 10),
-                   settings.getint("INGEST_MAX_FIELD_CHARS", 2_000_000))
-
-    def process_item(self, item: Any) -> Any:
-        if not isinstance(item, ArticleItem):
-            return item
+    def process_article(self, item: ArticleItem) -> ArticleItem:
         adapter = ItemAdapter(item)
         for name in ("body", "body_html", "title", "lead"):
             value = adapter.get(name)
