@@ -132,3 +132,35 @@ def test_repeating_pagination_and_empty_sites_stop(mongo_uri, tmp_path):
         result = crawl(empty, mongo_uri, "fault_empty", tmp_path)
     assert result.returncode == 1 and "no article link" in result.stderr
     stored(mongo_uri, "fault_empty")
+
+
+def test_flaky_server_still_yields_every_article(mongo_uri, tmp_path):
+    """20% 503, 5% truncated bodies, 2% hangs: retries still store 1000/1000, and every
+    scheduled request is accounted for."""
+    from ingest.demo.site import DemoServer, DemoSite, FaultPlan
+    from ingest.store.client import RUNS
+
+    site = DemoSite(n_articles=1000, seed=5)
+    plan = FaultPlan(error_503=0.20, truncate=0.05, hang=0.02, hang_seconds=4.0, seed=3)
+    name = "fault_flaky"
+    with DemoServer(site, faults=plan) as server:
+        command = [sys.executable, "-m", "ingest", "crawl", "--site", "demo", "--base-url", server.base_url,
+                   "--all-categories", "--mongo-uri", mongo_uri, "--database", name,
+                   "--data-dir", str(tmp_path), "--set", "DOWNLOAD_TIMEOUT=2", "--set", "RETRY_TIMES=10",
+                   "--set", "INGEST_MAX_ERROR_RATE=0.5"]
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+        faults = dict(server.faults_served)
+    with connect(mongo_uri) as client:
+        try:
+            assert result.returncode == 0, result.stderr[-2000:]
+            ids = [d["source_id"] for d in client[name][ARTICLES].find({}, {"source_id": 1})]
+            assert len(ids) == len(set(ids)) == 1000
+            stats = client[name][RUNS].find_one({})["stats"]
+            assert faults["503"] > 100 and faults["truncate"] > 20 and faults["hang"] > 5
+            gave_up = stats.get("retry/max_reached", 0)
+            print(f"flaky server: faults {faults}, retries {stats.get('retry/count')}, "
+                  f"stored {len(ids)}/1000, gave up {gave_up}")
+            dropped = sum(v for k, v in stats.items() if k.startswith("validate/dropped/"))
+            assert stats["extract/articles"] == 1000 + dropped and gave_up == 0
+        finally:
+            client.drop_database(name)

@@ -18,6 +18,7 @@ import random
 import re
 import sys
 import threading
+import time as time_module
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -731,13 +732,42 @@ CATEGORY_PATH = re.compile(r"/(en|fa)/category/([a-z0-9-]+)/(?:page/(\d+)/)?")
 ARTICLE_PATH = re.compile(r"/(en|fa)/news/\d{4}/\d{2}/[a-z0-9-]+/(\d+)/")
 
 
+@dataclass
+class FaultPlan:
+    """Misbehaviour on demand, drawn per request from a seeded generator: 503 answers,
+    truncated bodies (a full Content-Length, half the bytes) and hangs."""
+
+    error_503: float = 0.0
+    truncate: float = 0.0
+    hang: float = 0.0
+    hang_seconds: float = 30.0
+    seed: int = 1
+    _rng: random.Random = field(init=False, repr=False)
+    _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    def draw(self) -> str | None:
+        with self._lock:
+            roll = self._rng.random()
+        for name, share in (("503", self.error_503), ("truncate", self.truncate), ("hang", self.hang)):
+            if roll < share:
+                return name
+            roll -= share
+        return None
+
+
 class DemoServer:
     """Serves a DemoSite on a loopback port from a background thread."""
 
-    def __init__(self, site: DemoSite, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, site: DemoSite, host: str = "127.0.0.1", port: int = 0,
+                 faults: FaultPlan | None = None) -> None:
         self.site = site
         self.host = host
         self.port = port
+        self.faults = faults
+        self.faults_served: Counter[str] = Counter()
         self.requests_served = 0
         self.paths_served: Counter[str] = Counter()
         self._count_lock = threading.Lock()
@@ -796,6 +826,18 @@ class DemoServer:
 
             def _reply(self, send_body: bool) -> None:
                 server.count(self.path)
+                fault = server.faults.draw() if server.faults and self.path != "/robots.txt" else None
+                if fault:
+                    server.faults_served[fault] += 1
+                if fault == "503":
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                if fault == "hang":  # say nothing until the client gives up
+                    time_module.sleep(server.faults.hang_seconds)
+                    self.close_connection = True
+                    return
                 host = self.headers.get("Host")
                 status, content_type, text, extra = server.respond(self.path, host)
                 data = text.encode("utf-8")
@@ -812,7 +854,10 @@ class DemoServer:
                     api = f"http://{host}/wp-json/" if host else f"{server.base_url}/wp-json/"
                     self.send_header("Link", f'<{api}>; rel="https://api.w.org/"')
                 self.end_headers()
-                if send_body:
+                if fault == "truncate":  # promise the whole page, send half, hang up
+                    self.wfile.write(data[: len(data) // 2])
+                    self.close_connection = True
+                elif send_body:
                     self.wfile.write(data)
 
         return Handler
