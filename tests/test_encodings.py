@@ -1,0 +1,63 @@
+"""Pages in legacy encodings, declared in the HTTP header, a meta tag, a BOM, or in
+conflicting ways: decoded as browsers do (BOM, then header, then meta) through Scrapy's own
+response decoding, which the crawl uses."""
+
+from __future__ import annotations
+
+import pytest
+from scrapy.http import HtmlResponse
+
+from ingest.extract.article import extract_article
+
+TITLES = {
+    "windows-1256": "احتجاجات المعلمين في طهران تدخل أسبوعها الثالث",
+    "cp1251": "Учителя в Тегеране продолжают забастовку третью неделю",
+    "gb18030": "德黑兰教师罢工进入第三周",
+    "iso-8859-1": "Les enseignants de Téhéran entament leur troisième semaine de grève",
+    "shift_jis": "テヘランの教師のストライキは三週目に入った",
+    "utf-8": "Ο απεργία των εκπαιδευτικών στην Τεχεράνη συνεχίζεται — «τρίτη εβδομάδα»",
+}
+# How the page tells its encoding: (header charset, meta charset, BOM)
+DECLARATIONS = {
+    "header only": ("{enc}", None, False),
+    "meta only": (None, "{enc}", False),
+    "header and meta agree": ("{enc}", "{enc}", False),
+    "header right, meta wrong": ("{enc}", "{wrong}", False),
+    "meta http-equiv only": (None, "http-equiv:{enc}", False),
+}
+CASES = [(enc, how) for enc in TITLES if enc != "utf-8" for how in DECLARATIONS] + [
+    ("utf-8", "header only"), ("utf-8", "meta only"), ("utf-8", "header and meta agree"),
+    ("utf-8", "header right, meta wrong"), ("utf-8", "BOM, header wrong"), ("utf-8", "BOM only"),
+]
+
+
+def page(encoding: str, how: str) -> tuple[bytes, dict[str, str]]:
+    title = TITLES[encoding]
+    wrong = "windows-1252" if encoding != "windows-1252" else "utf-8"
+    header, meta, bom = {
+        "BOM, header wrong": (wrong, None, True), "BOM only": (None, None, True),
+    }.get(how) or DECLARATIONS[how]
+    header = header.format(enc=encoding, wrong=wrong) if header else None
+    meta_tag = ""
+    if meta:
+        meta = meta.format(enc=encoding, wrong=wrong)
+        meta_tag = (f'<meta http-equiv="Content-Type" content="text/html; charset={meta.split(":", 1)[1]}">'
+                    if meta.startswith("http-equiv:") else f'<meta charset="{meta}">')
+    html = (f"<html><head>{meta_tag}<title>{title} - Site</title></head><body><article>"
+            f"<h1 class='entry-title'>{title}</h1><div class='entry-content'>"
+            + f"<p>{title}. {title}.</p>" * 4 + "</div></article></body></html>")
+    body = html.encode(encoding)
+    if bom:
+        body = b"\xef\xbb\xbf" + body
+    headers = {"Content-Type": f"text/html; charset={header}" if header else "text/html"}
+    return body, headers
+
+
+@pytest.mark.parametrize("encoding,how", CASES, ids=[f"{e}-{h}" for e, h in CASES])
+def test_titles_survive_every_declaration(encoding, how):
+    body, headers = page(encoding, how)
+    response = HtmlResponse("https://news.example/2024/01/02/story/", body=body, headers=headers)
+    fields = extract_article(response.text, response.url)
+    assert fields["title"] == TITLES[encoding]
+    assert "\ufffd" not in fields["title"] + fields["body"]
+
