@@ -19,15 +19,10 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from ingest.items import ListingUpdate
-from ingest.store.articles import add_listings, write_articles
+from ingest.store.articles import add_listings, safe_keys, write_articles
 from ingest.store.client import RUNS, connect, ensure_indexes, mongo_uri_from_env, redact_uri
 
 logger = logging.getLogger(__name__)
-
-
-def _safe_key(key: str) -> str:
-    """MongoDB field names may not contain '.' nor start with '$'."""
-    return key.replace(".", "_").lstrip("$")
 
 
 class MongoPipeline:
@@ -164,7 +159,7 @@ class MongoPipeline:
 
     def _save_run_record(self, **fields: Any) -> None:
         spider = self.crawler.spider
-        stats = {_safe_key(k): v for k, v in self.stats.get_stats().items()}
+        stats = safe_keys(self.stats.get_stats())
         get = self.stats.get_value
         record = {
             "_id": self.crawl_id,

@@ -90,3 +90,12 @@ def test_indexes_can_be_ensured_on_a_filled_store(db):
     ensure_indexes(db)  # every run starts with this
     found = list(db[ARTICLES].find({"$text": {"$search": "sanctions"}}, {"canonical_url": 1}))
     assert [d["canonical_url"] for d in found] == ["https://news.example/a/"]
+
+
+def test_odd_field_names_are_made_safe(db):
+    ensure_indexes(db)
+    odd = article("odd", captions=[{"text": "c", "a.b": 1, "$where": "x", "image_url": None}])
+    result = write_articles(db, [odd], now=T0)
+    assert result.new == 1
+    stored = db[ARTICLES].find_one({"canonical_url": "https://news.example/odd/"})
+    assert stored["captions"][0] == {"text": "c", "a_b": 1, "where": "x", "image_url": None}

@@ -49,10 +49,19 @@ def _as_utc(value: Any) -> Any:
     return value
 
 
+def safe_keys(value: Any) -> Any:
+    """Field names MongoDB accepts everywhere: no '.' inside, no leading '$'."""
+    if isinstance(value, Mapping):
+        return {str(k).replace(".", "_").lstrip("$") or "_": safe_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [safe_keys(v) for v in value]
+    return value
+
+
 def build_document(item: Mapping[str, Any], previous: Mapping[str, Any] | None,
                    now: datetime) -> tuple[dict[str, Any], str]:
     """The document to store for an item, and whether it is new/changed/unchanged."""
-    doc = {k: v for k, v in item.items() if k not in TRANSIENT_FIELDS}
+    doc = safe_keys({k: v for k, v in item.items() if k not in TRANSIENT_FIELDS})
     doc["content_hash"] = content_hash(doc)
     doc["last_seen_at"] = now
     if previous is None:
