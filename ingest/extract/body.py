@@ -71,8 +71,13 @@ def generic_body(root: HtmlElement, captions: list[dict], title: str | None = No
                                favor_precision=False, fast=True) or ""
     caption_texts = [c["text"] for c in captions] + [c["alt"] for c in captions if c["alt"]]
     noise = page_noise_texts(root)
+    lines = [LIST_MARK.sub("", collapse_spaces(raw)) for raw in text.split("\n")]
+    if any(ARABIC_SCRIPT.search(line) for line in lines):
+        # trafilatura drops zero-width joiners, which Persian words need: take the page's text
+        page_text = {_without_joiners(block): block for _tag, block in iter_blocks(root)}
+        lines = [page_text.get(_without_joiners(line), line) for line in lines]
     paragraphs = [
-        line for line in (LIST_MARK.sub("", collapse_spaces(raw)) for raw in text.split("\n"))
+        line for line in lines
         if line and not any(near_duplicate(line, caption) for caption in caption_texts)
         and not is_boilerplate_line(line, title)
         and not any(line in box for box in noise)
@@ -107,6 +112,13 @@ class _NoiseMatcher:
 
 
 noise_boxes = _NoiseMatcher(selectors.NOISE_BOXES)
+ARABIC_SCRIPT = re.compile("[\u0600-\u06ff]")
+
+
+def _without_joiners(text: str) -> str:
+    return text.replace("\u200c", "").replace("\u200d", "")
+
+
 LIST_MARK = re.compile(r"^[-•*]\s+")
 MAX_NOISE_BOX = 3000
 

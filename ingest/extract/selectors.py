@@ -87,7 +87,7 @@ NOISE_BOXES = (
     "[class*='mostread']", "[class*='most-read']", "[class*='readmore']", "[class*='read-more']",
     "[class*='comment']", "[class*='kommentar']", "[class*='signature']", "[class*='firma']",
     "[class*='fecha']", "[class*='datum']", "[class*='cookie']", "[class*='infolettre']",
-    "[class*='redes']", "[class*='sharebar']", "[class*='adv-']", ".adv", ".ad", ".ads",
+    "[class*='redes']", "[class*='sharebar']", "[class*='adv-']", ".adv", ".ad", ".ads", "[class*='ads-']", "[class*='-ads']",
     "[data-ad-slot]", "[class*='auteur']", "[class*='autor']", "[class*='tambien']",
     # labels above headlines
     "[class*='kicker']", "[class*='dachzeile']", "[class*='overline']", "[class*='eyebrow']",
@@ -157,6 +157,7 @@ DATE_TEXT = (
     ".published",
     ".date",
     "[class*='date']",
+    "[class*='time']",
     ".meta",
     "[class*='byline']",
 )
