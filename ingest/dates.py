@@ -290,12 +290,35 @@ def _parse_jalali(text: str, *, numeric: bool = True) -> datetime | None:
         month = int(match.group("month"))
     else:
         return None
-    year, day = int(match.group("year")), int(match.group("day") or 1)
-    if not 1 <= month <= 12 or not 1 <= day <= persian.month_length(year, month):
+    gregorian = _jalali_to_gregorian(int(match.group("year")), month, int(match.group("day") or 1))
+    if gregorian is None:
         return None
-    gregorian = date(*persian.to_gregorian(year, month, day))
     rest = text[:match.start()] + " " + text[match.end():]
     return datetime.combine(gregorian, _clock(rest) or time())
+
+
+def _jalali_to_gregorian(year: int, month: int, day: int) -> date | None:
+    """Months 1-6 have 31 days, 7-11 have 30, Esfand 29 or 30: only the start of each year
+    needs convertdate, whose astronomical calendar takes tens of milliseconds per call."""
+    if not 1 <= month <= 12:
+        return None
+    start = _nowruz(year)
+    if month <= 6:
+        length = 31
+    elif month <= 11:
+        length = 30
+    else:
+        length = (_nowruz(year + 1) - start).days - 336
+    if not 1 <= day <= length:
+        return None
+    offset = (month - 1) * 31 if month <= 7 else 186 + (month - 7) * 30
+    return start + timedelta(days=offset + day - 1)
+
+
+@lru_cache(maxsize=None)
+def _nowruz(year: int) -> date:
+    """1 Farvardin of a Solar Hijri year, as a Gregorian date."""
+    return date(*persian.to_gregorian(year, 1, 1))
 
 
 def _clock(text: str) -> time | None:

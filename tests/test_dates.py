@@ -13,7 +13,7 @@ NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("raw,tz,languages,expected", [
+CASES = [
     # ISO 8601 / RFC 3339
     ("2023-07-14T09:30:00+03:30", "UTC", None, "2023-07-14T06:00:00+00:00"),
     ("2023-07-14T06:00:00Z", "Asia/Tehran", None, "2023-07-14T06:00:00+00:00"),
@@ -90,7 +90,10 @@ ROOT = Path(__file__).resolve().parents[1]
     ("1402-04-23 14:30", "Asia/Tehran", None, "2023-07-14T11:00:00+00:00"),
     ("تیر ۱۴۰۲", "Asia/Tehran", None, "2023-06-21T20:30:00+00:00"),
     ("۱۴ ژوئیه ۲۰۲۳", "Asia/Tehran", ["fa"], "2023-07-13T20:30:00+00:00"),
-])
+]
+
+
+@pytest.mark.parametrize("raw,tz,languages,expected", CASES)
 def test_parse_datetime(raw, tz, languages, expected):
     parsed = parse_datetime(raw, timezone=tz, languages=languages, now=NOW)
     assert parsed is not None and parsed.isoformat() == expected
@@ -173,3 +176,22 @@ def test_results_do_not_depend_on_the_machine_time_zone():
         "2021-03-14 06:30:00+00:00", "2023-07-12 11:00:00+00:00", "2022-07-03 14:15:00+00:00",
         "2022-07-03 12:05:00+00:00", "2021-03-14 06:30:00+00:00",
     ]
+
+
+def test_every_case_gives_the_same_instant_under_any_machine_time_zone():
+    """All the cases above, run in processes whose TZ is UTC and Asia/Tehran: each gives
+    its exact instant under both, 0 differences."""
+    code = ("import json, sys; from datetime import datetime, timezone; from ingest.dates import parse_datetime as p;"
+            "now = datetime(2026, 1, 1, tzinfo=timezone.utc);"
+            "print(json.dumps([str(p(r, timezone=t, languages=l, now=now).isoformat()) "
+            "for r, t, l in json.loads(sys.argv[1])]))")
+    cases = json.dumps([[raw, tz, languages] for raw, tz, languages, _ in CASES])
+    outputs = {}
+    for machine_tz in ("UTC", "Asia/Tehran"):
+        run = subprocess.run([sys.executable, "-c", code, cases], env={**os.environ, "TZ": machine_tz},
+                             cwd=ROOT, capture_output=True, text=True, check=True)
+        outputs[machine_tz] = json.loads(run.stdout)
+    expected = [case[3] for case in CASES]
+    assert len(CASES) >= 60
+    assert outputs["UTC"] == expected
+    assert outputs["Asia/Tehran"] == expected
