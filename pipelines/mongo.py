@@ -37,6 +37,9 @@ class MongoPipeline:
         self.dead_letter_dir = Path(dead_letter_dir)
         self.buffer: list[dict[str, Any]] = []
         self.late_listings: dict[str, set[str]] = {}
+        # Articles handed to the store but not yet written; above max_pending, new ones wait.
+        self.in_flight = 0
+        self.max_pending = 4 * self.buffer_size
         self.client: Any = None
         self.write_concern = WriteConcern()
         self.started_at: datetime | None = None
@@ -79,10 +82,18 @@ class MongoPipeline:
         if isinstance(item, ListingUpdate):
             self.late_listings.setdefault(item["url"], set()).update(item["listed_in"])
             return item
+        while self.in_flight >= self.max_pending:  # the store is slow or away: hold the crawl
+            self.stats.inc_value("mongo/backpressure_waits")
+            await asyncio.sleep(0.1)
         self.buffer.append(ItemAdapter(item).asdict())
+        self.stats.max_value("mongo/max_pending", self.in_flight + len(self.buffer))
         if len(self.buffer) >= self.buffer_size:
             batch, self.buffer = self.buffer, []
-            await asyncio.to_thread(self._write, batch)
+            self.in_flight += len(batch)
+            try:
+                await asyncio.to_thread(self._write, batch)
+            finally:
+                self.in_flight -= len(batch)
         return item
 
     async def close_spider(self) -> None:

@@ -37,3 +37,19 @@ def db(mongo_uri: str, database_name: str):
     yield client[database_name]
     client.drop_database(database_name)
     client.close()
+
+
+FIGURES: list[str] = []
+
+
+@pytest.fixture
+def figure():
+    """Record a scenario's measured figure; all of them are printed at the end of the run."""
+    return FIGURES.append
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if FIGURES:
+        terminalreporter.section("scenario figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)

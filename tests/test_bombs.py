@@ -65,7 +65,7 @@ def measured_crawl(server: FaultServer, mongo_uri: str, database: str, tmp_path:
     return result.returncode, rss
 
 
-def test_bombs_and_endless_bodies_are_dropped(mongo_uri, tmp_path):
+def test_bombs_and_endless_bodies_are_dropped(mongo_uri, tmp_path, figure):
     kinds = ["gzip", "deflate", "br", "zstd"]
     real = [f"/2024/05/real-{n}/" for n in range(3)]
     with FaultServer() as server:
@@ -89,5 +89,5 @@ def test_bombs_and_endless_bodies_are_dropped(mongo_uri, tmp_path):
         client.drop_database("bomb_baseline")
     assert stored == ["real-0", "real-1", "real-2"]
     growth_mb = (bomb_rss - baseline_rss) / 1024
-    print(f"bombs: peak RSS {bomb_rss / 1024:.0f} MB vs {baseline_rss / 1024:.0f} MB without (+{growth_mb:.0f} MB)")
+    figure(f"decompression bombs + endless body: peak RSS {bomb_rss / 1024:.0f} MB vs {baseline_rss / 1024:.0f} MB without (+{growth_mb:.0f} MB)")
     assert growth_mb < 100

@@ -178,7 +178,7 @@ def test_results_do_not_depend_on_the_machine_time_zone():
     ]
 
 
-def test_every_case_gives_the_same_instant_under_any_machine_time_zone():
+def test_every_case_gives_the_same_instant_under_any_machine_time_zone(figure):
     """All the cases above, run in processes whose TZ is UTC and Asia/Tehran: each gives
     its exact instant under both, 0 differences."""
     code = ("import json, sys; from datetime import datetime, timezone; from ingest.dates import parse_datetime as p;"
@@ -195,3 +195,4 @@ def test_every_case_gives_the_same_instant_under_any_machine_time_zone():
     assert len(CASES) >= 60
     assert outputs["UTC"] == expected
     assert outputs["Asia/Tehran"] == expected
+    figure(f"dates under TZ=UTC and TZ=Asia/Tehran: {len(CASES)}/{len(CASES)} exact, 0 differences")

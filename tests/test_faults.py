@@ -32,7 +32,7 @@ def stored(mongo_uri: str, database: str) -> int:
     return count
 
 
-def test_robots_txt_answering_5xx_means_nothing_is_fetched(mongo_uri, tmp_path):
+def test_robots_txt_answering_5xx_means_nothing_is_fetched(mongo_uri, tmp_path, figure):
     with FaultServer() as server:
         server.routes["/robots.txt"] = server.html("down", status=503)
         server.routes["/category/news/"] = server.html(listing_page([ARTICLE.format(slug="a")]))
@@ -41,6 +41,7 @@ def test_robots_txt_answering_5xx_means_nothing_is_fetched(mongo_uri, tmp_path):
         assert server.hits["/category/news/"] == 0 and server.hits[ARTICLE.format(slug="a")] == 0
     assert stored(mongo_uri, "fault_robots5xx") == 0
     assert result.returncode == 1
+    figure("robots.txt answering 503: 0 pages fetched, exit 1")
     assert "robots.txt of" in result.stderr and "unreachable" in result.stderr
 
 
@@ -57,7 +58,7 @@ def test_disallowed_paths_are_never_fetched(mongo_uri, tmp_path):
     assert stored(mongo_uri, "fault_robots") == 1
 
 
-def test_links_and_redirects_off_the_site_make_no_connection(mongo_uri, tmp_path):
+def test_links_and_redirects_off_the_site_make_no_connection(mongo_uri, tmp_path, figure):
     with FaultServer() as trap, FaultServer() as server:
         trap.routes[ARTICLE.format(slug="trap")] = trap.html(article_page("Trap"))
         other_port = trap.base_url + ARTICLE.format(slug="trap")
@@ -74,6 +75,7 @@ def test_links_and_redirects_off_the_site_make_no_connection(mongo_uri, tmp_path
         assert result.returncode == 0, result.stderr[-2000:]
         assert trap.connections == 0
     assert stored(mongo_uri, "fault_allowlist") == 1
+    figure("links/redirects to another port, file:, data:, 169.254.169.254: 0 connections, 1/1 real stored")
 
 
 def test_allowlist_rules():
@@ -90,7 +92,7 @@ def test_allowlist_rules():
     assert refusal("https://evil.example/a/", domains, own) == "host"
 
 
-def test_retry_after_is_honoured(mongo_uri, tmp_path):
+def test_retry_after_is_honoured(mongo_uri, tmp_path, figure):
     state = {"calls": 0}
 
     def limited(_handler):
@@ -107,12 +109,13 @@ def test_retry_after_is_honoured(mongo_uri, tmp_path):
         assert result.returncode == 0, result.stderr[-2000:]
         first, second = server.times[ARTICLE.format(slug="limited")]
         assert second - first >= 2.0  # nothing was asked inside the window
+        figure(f"429 Retry-After 2 s: next request after {second - first:.1f} s, 0 inside the window")
     assert stored(mongo_uri, "fault_retry_after") == 1
     assert retry_after_seconds(b"120") == 120.0
     assert retry_after_seconds(b"Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
 
 
-def test_repeating_pagination_and_empty_sites_stop(mongo_uri, tmp_path):
+def test_repeating_pagination_and_empty_sites_stop(mongo_uri, tmp_path, figure):
     with FaultServer() as server:
         server.routes["/robots.txt"] = lambda _h: (200, {}, b"User-agent: *\nAllow: /\n")
         server.routes["/category/news/"] = server.html(
@@ -124,6 +127,7 @@ def test_repeating_pagination_and_empty_sites_stop(mongo_uri, tmp_path):
         result = crawl(server, mongo_uri, "fault_trap", tmp_path)
         assert result.returncode == 0, result.stderr[-2000:]
         assert sum(server.hits.values()) <= 6
+        figure(f"repeating pagination (200 pages offered): {sum(server.hits.values())} requests")
     assert stored(mongo_uri, "fault_trap") == 1
 
     with FaultServer() as empty:
@@ -134,7 +138,7 @@ def test_repeating_pagination_and_empty_sites_stop(mongo_uri, tmp_path):
     stored(mongo_uri, "fault_empty")
 
 
-def test_flaky_server_still_yields_every_article(mongo_uri, tmp_path):
+def test_flaky_server_still_yields_every_article(mongo_uri, tmp_path, figure):
     """20% 503, 5% truncated bodies, 2% hangs: retries still store 1000/1000, and every
     scheduled request is accounted for."""
     from ingest.demo.site import DemoServer, DemoSite, FaultPlan
@@ -158,7 +162,7 @@ def test_flaky_server_still_yields_every_article(mongo_uri, tmp_path):
             stats = client[name][RUNS].find_one({})["stats"]
             assert faults["503"] > 100 and faults["truncate"] > 20 and faults["hang"] > 5
             gave_up = stats.get("retry/max_reached", 0)
-            print(f"flaky server: faults {faults}, retries {stats.get('retry/count')}, "
+            figure(f"flaky server: faults {faults}, retries {stats.get('retry/count')}, "
                   f"stored {len(ids)}/1000, gave up {gave_up}")
             dropped = sum(v for k, v in stats.items() if k.startswith("validate/dropped/"))
             assert stats["extract/articles"] == 1000 + dropped and gave_up == 0

@@ -32,7 +32,7 @@ def crawl_command(base_url: str, mongo_uri: str, database: str, data_dir: Path) 
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGKILL, signal.SIGTERM], ids=["sigkill", "sigterm"])
-def test_stopped_crawl_resumes_to_every_article_once(big_site, mongo_uri, tmp_path, stop_signal):
+def test_stopped_crawl_resumes_to_every_article_once(big_site, mongo_uri, tmp_path, stop_signal, figure):
     site, server = big_site
     database = f"resume_{stop_signal.name.lower()}"
     client = connect(mongo_uri)
@@ -61,6 +61,8 @@ def test_stopped_crawl_resumes_to_every_article_once(big_site, mongo_uri, tmp_pa
         assert set(stored_ids) == expected  # every article, each once
         last = client[database][RUNS].find_one({}, sort=[("started_at", -1)])
         assert last["counts"]["new"] == ARTICLES_ON_SITE - stored_at_stop
+        figure(f"{stop_signal.name} at {stored_at_stop}/{ARTICLES_ON_SITE} stored, then a normal run: "
+               f"{len(stored_ids)}/{ARTICLES_ON_SITE} stored, 0 duplicates")
     finally:
         client.drop_database(database)
         client.close()

@@ -29,7 +29,7 @@ with connect(uri) as client:
 """
 
 
-def test_eight_writers_on_the_same_500_keys_leave_500_documents(mongo_uri, db, database_name):
+def test_eight_writers_on_the_same_500_keys_leave_500_documents(mongo_uri, db, database_name, figure):
     ensure_indexes(db)
     writers = [subprocess.Popen([sys.executable, "-c", WRITER, mongo_uri, database_name, str(n)],
                                 cwd=ROOT, stderr=subprocess.PIPE, text=True) for n in range(8)]
@@ -38,6 +38,7 @@ def test_eight_writers_on_the_same_500_keys_leave_500_documents(mongo_uri, db, d
         assert writer.returncode == 0, stderr[-2000:]
     assert db[ARTICLES].count_documents({}) == 500
     assert len(db[ARTICLES].distinct("canonical_url")) == 500
+    figure("8 processes upserting the same 500 keys: 500 documents, 0 errors")
 
 
 def test_injected_duplicate_key_errors_fail_only_their_own_documents(db):

@@ -18,7 +18,7 @@ OUTAGE_SECONDS = float(os.environ.get("INGEST_TEST_OUTAGE_SECONDS", "20"))
 ARTICLES_ON_SITE = 1000
 
 
-def test_store_outage_mid_crawl_loses_nothing(tmp_path):
+def test_store_outage_mid_crawl_loses_nothing(tmp_path, figure):
     store_dir, port = tmp_path / "store", free_port()
     store = EmbeddedMongo(store_dir, port=port).start()
     site = DemoSite(n_articles=ARTICLES_ON_SITE, seed=13)
@@ -50,8 +50,10 @@ def test_store_outage_mid_crawl_loses_nothing(tmp_path):
         assert len(ids) == len(set(ids))  # no duplicates
         assert len(set(ids) | set(dead)) == ARTICLES_ON_SITE == len(ids) + len(dead)
         assert run["stats"]["mongo/write_retries"] > 0  # the outage is in the run's record
+        assert run["stats"]["mongo/max_pending"] <= 4 * 50 + 50  # the write buffer kept its cap
         assert "store write failed" in stderr
-        print(f"store outage {OUTAGE_SECONDS:.0f}s: stored {len(ids)}, dead-lettered {len(dead)}, "
-              f"write retries {run['stats']['mongo/write_retries']}")
+        figure(f"store outage {OUTAGE_SECONDS:.0f}s: stored {len(ids)}, dead-lettered {len(dead)}, "
+              f"write retries {run['stats']['mongo/write_retries']}, "
+              f"max pending {run['stats']['mongo/max_pending']} (cap {4 * 50 + 50})")
     finally:
         store.stop()
