@@ -63,7 +63,7 @@ def extract_article(html: str | bytes, url: str, rules: ExtractionRules = GENERI
     root = parse_html(html)
     scope = article_scope(root, rules)
     excluded = select_regions(root, selectors.OUTSIDE_ARTICLE)
-    excluded.discard(scope)
+    excluded -= {scope, *scope.iterancestors()}  # e.g. Blogger wraps each post in a .widget
     structured = extract_structured_data(root)
 
     captions = extract_captions(scope, url, excluded)
@@ -71,7 +71,7 @@ def extract_article(html: str | bytes, url: str, rules: ExtractionRules = GENERI
     container = find_body_container(scope, excluded, rules.body)
     body = extract_body(container, captions, title, rules.noise) if container is not None else None
     if body is None or body.word_count < MIN_THEME_BODY_WORDS:
-        fallback = generic_body(root, captions, title)
+        fallback = generic_body(root, captions, title, scope)
         if body is None or fallback.word_count > body.word_count:
             body = fallback
     dates = extract_dates(root, scope, url, structured, excluded, rules.dates, page_size=len(html))

@@ -62,7 +62,8 @@ def find_body_container(scope: HtmlElement, excluded: set[HtmlElement],
     return None
 
 
-def generic_body(root: HtmlElement, captions: list[dict], title: str | None = None) -> Body:
+def generic_body(root: HtmlElement, captions: list[dict], title: str | None = None,
+                 scope: HtmlElement | None = None) -> Body:
     """Main-content extraction for pages of unknown structure, by trafilatura (the best
     scoring open extractor on news benchmarks), minus caption lines."""
     import trafilatura
@@ -70,7 +71,7 @@ def generic_body(root: HtmlElement, captions: list[dict], title: str | None = No
     text = trafilatura.extract(copy.deepcopy(root), include_comments=False, include_images=False,
                                favor_precision=False, fast=True) or ""
     caption_texts = [c["text"] for c in captions] + [c["alt"] for c in captions if c["alt"]]
-    noise = page_noise_texts(root)
+    noise = page_noise_texts(root, scope)
     lines = [LIST_MARK.sub("", collapse_spaces(raw)) for raw in text.split("\n")]
     if any(ARABIC_SCRIPT.search(line) for line in lines):
         # trafilatura drops zero-width joiners, which Persian words need: take the page's text
@@ -123,11 +124,14 @@ LIST_MARK = re.compile(r"^[-•*]\s+")
 MAX_NOISE_BOX = 3000
 
 
-def page_noise_texts(root: HtmlElement) -> list[str]:
+def page_noise_texts(root: HtmlElement, scope: HtmlElement | None = None) -> list[str]:
     """Texts of the boxes the page itself marks as not the article (share, related, ads,
     bylines, "most read"...), for filtering a generic extractor's lines. Big boxes are left
     out: a class name like "hidden-xs" on a wrapper must not take the article with it."""
     elements = noise_boxes(root) + list(root.iter("footer", "nav", "aside", "header", "address", "amp-ad"))
+    if scope is not None:  # boxes around the article itself are not noise
+        around = {scope, *scope.iterancestors()}
+        elements = [e for e in elements if e not in around]
     boxes = [collapse_spaces(e.text_content()) for e in elements]
     return [box for box in boxes if box and len(box) <= MAX_NOISE_BOX]
 

@@ -8,6 +8,8 @@ ARTICLE_SCOPE = (
     "article.post",
     "article.type-post",
     "[itemtype*='Article']",
+    "[itemtype*='BlogPosting']",
+    ".hentry",
     "main article",
     "article",
     "main",
