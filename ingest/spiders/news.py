@@ -63,7 +63,8 @@ class NewsSpider(scrapy.Spider):
     the profile's relative URLs, e.g. the local demo site), all_categories (follow every
     category in the site's menu), max_pages (per category; 0 = to the end), crawl_id,
     full (ignore what is stored: fetch every listing page and article), resume (after an
-    unclean stop: every listing page, but only articles not stored yet).
+    unclean stop: every listing page, but only articles not stored yet), entry_points
+    (comma-separated: listings, sitemap, feed, rest; default the profile's).
 
     Incremental by default: with a store configured, a category's pagination stops once
     INGEST_STOP_AFTER_KNOWN stored articles were listed, stored articles are skipped, and
