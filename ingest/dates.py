@@ -107,11 +107,11 @@ _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff]")
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
 _NON_ASCII = re.compile("[^\x00-\x7f]")
 
-# TIMEZONE "UTC" instead of the default "local": a zone read from the text converts to UTC, a
-# naive result stays naive (RETURN_AS_TIMEZONE_AWARE left at its default) for to_utc to localize.
 # Far enough in the past that anything dateparser resolves against it (relative expressions)
 # falls before MIN_YEAR and is rejected.
 _RELATIVE_BASE = datetime(1900, 1, 1)
+# TIMEZONE "UTC" instead of the default "local": a zone read from the text converts to UTC, a
+# naive result stays naive (RETURN_AS_TIMEZONE_AWARE left at its default) for to_utc to localize.
 _DATEPARSER_SETTINGS = {
     "TIMEZONE": "UTC",
     "PREFER_DAY_OF_MONTH": "first",

@@ -52,10 +52,21 @@ MIN_THEME_BODY_WORDS = 60
 
 
 def article_scope(root: HtmlElement, rules: ExtractionRules) -> HtmlElement:
+    """The element holding the article, widened to take in its headline when a theme puts
+    the header (title, byline, date) beside the content rather than inside it."""
     scope = first(root, rules.article + selectors.ARTICLE_SCOPE)
     if scope is None:
         scope = root.find("body")
-    return scope if scope is not None else root
+    if scope is None:
+        return root
+    headline = first(root, rules.title + selectors.TITLE)
+    if headline is None:
+        headline = first(root, ["h1"])
+    if headline is not None and scope not in headline.iterancestors():
+        for ancestor in scope.iterancestors():
+            if ancestor.tag == "body" or ancestor in headline.iterancestors():
+                return ancestor
+    return scope
 
 
 def extract_article(html: str | bytes, url: str, rules: ExtractionRules = GENERIC) -> dict[str, Any]:

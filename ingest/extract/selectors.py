@@ -94,6 +94,9 @@ NOISE_BOXES = (
     # labels above headlines
     "[class*='kicker']", "[class*='dachzeile']", "[class*='overline']", "[class*='eyebrow']",
     "[class*='surtitre']",
+    # standfirsts and subtitles in article headers
+    "[class*='entradilla']", "[class*='standfirst']", "[class*='encabezado']", "[class*='chapo']",
+    "[class*='subtitle']",
 )
 
 
