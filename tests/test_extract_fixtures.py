@@ -20,7 +20,9 @@ from typing import Any
 import pytest
 
 from ingest.dates import parse_datetime
+from ingest.extract import selectors
 from ingest.extract.article import extract_article
+from ingest.extract.html import attribute_index, parse_html, select
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DEFAULT_TZ = "Asia/Tehran"
@@ -123,3 +125,21 @@ def test_page_metadata(case: Path) -> None:
     assert fields["language"] == expected["language"]
     assert fields["canonical_url"] == expected["canonical_url"]
     assert fields["source_id"] == expected["source_id"]
+
+
+EVERY_SELECTOR = sorted({sel for name in dir(selectors) if name.isupper()
+                         for sel in getattr(selectors, name) if isinstance(sel, str)})
+TRICKY_SELECTORS = ("div:not(.entry-content) p", "[class!='entry-content']", "[CLASS*='Entry']",
+                    "a[href$='.jpg'], img[src*='uploads']", "#MAIN, .Wp-Caption", "[lang|='en']")
+
+
+@cases
+def test_attribute_index_never_changes_what_a_selector_finds(case: Path) -> None:
+    """select() under attribute_index skips selectors naming values absent from the page:
+    it must find exactly what plain CSS selection finds, member by member."""
+    root = parse_html((case / "body.html").read_bytes())
+    for selector in (*EVERY_SELECTOR, *TRICKY_SELECTORS, ", ".join(selectors.NOISE_BOXES)):
+        plain = root.cssselect(selector)
+        with attribute_index(root):
+            indexed = select(root, selector)
+        assert indexed == plain, selector

@@ -8,7 +8,14 @@ from typing import Any
 from ingest.extract import selectors
 from ingest.extract.body import extract_body, find_body_container, generic_body
 from ingest.extract.captions import extract_captions
-from ingest.extract.html import HtmlElement, first, parse_html, select, select_regions
+from ingest.extract.html import (
+    HtmlElement,
+    attribute_index,
+    first,
+    parse_html,
+    select,
+    select_regions,
+)
 from ingest.extract.metadata import (
     extract_authors,
     extract_canonical_url,
@@ -72,6 +79,12 @@ def article_scope(root: HtmlElement, rules: ExtractionRules) -> HtmlElement:
 def extract_article(html: str | bytes, url: str, rules: ExtractionRules = GENERIC) -> dict[str, Any]:
     """All raw fields of an article page. Dates stay raw strings (see ingest.dates)."""
     root = parse_html(html)
+    with attribute_index(root):
+        return _extract_fields(root, url, rules, page_size=len(html))
+
+
+def _extract_fields(root: HtmlElement, url: str, rules: ExtractionRules, page_size: int
+                    ) -> dict[str, Any]:
     scope = article_scope(root, rules)
     excluded = select_regions(root, selectors.OUTSIDE_ARTICLE)
     excluded -= {scope, *scope.iterancestors()}  # e.g. Blogger wraps each post in a .widget
@@ -85,7 +98,7 @@ def extract_article(html: str | bytes, url: str, rules: ExtractionRules = GENERI
         fallback = generic_body(root, captions, title, scope)
         if body is None or fallback.word_count > body.word_count:
             body = fallback
-    dates = extract_dates(root, scope, url, structured, excluded, rules.dates, page_size=len(html))
+    dates = extract_dates(root, scope, url, structured, excluded, rules.dates, page_size=page_size)
 
     categories = link_texts(scope, "category") or structured.sections
     if not categories:

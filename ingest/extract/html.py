@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
+from typing import Any
 
 import lxml.html
+from cssselect import parse as parse_css
+from cssselect import parser as cssselect_parser
 from lxml import etree
-from lxml.cssselect import CSSSelector
+from lxml.cssselect import CSSSelector, LxmlHTMLTranslator
 
 from ingest.text import collapse_spaces
 
@@ -64,7 +69,79 @@ def _compiled(selector: str) -> CSSSelector:
 
 def select(element: HtmlElement, selector: str) -> list[HtmlElement]:
     """element.cssselect(selector), with the CSS-to-XPath translation done once per selector."""
-    return _compiled(selector)(element)
+    page = _PAGE.get()
+    if page is None:
+        return _compiled(selector)(element)
+    live = page.live_members(selector)
+    if not live:
+        return []
+    return _compiled_xpath(" | ".join(live))(element)
+
+
+class _PageAttributes:
+    """The attribute values one page carries, to tell which selectors cannot match it."""
+
+    def __init__(self, root: HtmlElement) -> None:
+        self.text = "\n".join(root.xpath("//@*")).lower()
+        self._live: dict[str, list[str]] = {}
+
+    def live_members(self, selector: str) -> list[str]:
+        """XPaths of the members of the selector group that may match on this page."""
+        live = self._live.get(selector)
+        if live is None:
+            live = [xpath for required, xpath in _group_members(selector)
+                    if all(literal in self.text for literal in required)]
+            self._live[selector] = live
+        return live
+
+
+_TRANSLATOR = LxmlHTMLTranslator()
+_PAGE: ContextVar[_PageAttributes | None] = ContextVar("page_attributes", default=None)
+
+
+@contextmanager
+def attribute_index(root: HtmlElement) -> Iterator[None]:
+    """While one page is extracted, select() skips selectors that name a class, id or
+    attribute value found nowhere in the page. Most theme selectors miss on any given
+    page, and a substring test costs a fraction of an XPath walk over the whole tree.
+    Values come from the parsed tree (entities decoded), so nothing that could match is
+    skipped; elements selected from must belong to this page or a copy of part of it."""
+    token = _PAGE.set(_PageAttributes(root))
+    try:
+        yield
+    finally:
+        _PAGE.reset(token)
+
+
+@lru_cache(maxsize=None)
+def _group_members(selector: str) -> tuple[tuple[frozenset[str], str], ...]:
+    """Per member of the selector group: the strings a matching page must carry in some
+    attribute value (class names, ids, compared attribute values; lower-cased), and the
+    member's XPath."""
+    return tuple((frozenset(_literals(parsed.parsed_tree)),
+                  _TRANSLATOR.selector_to_xpath(parsed, prefix="descendant-or-self::"))
+                 for parsed in parse_css(selector))
+
+
+@lru_cache(maxsize=4096)
+def _compiled_xpath(xpath: str) -> etree.XPath:
+    return etree.XPath(xpath)
+
+
+def _literals(node: Any) -> Iterator[str]:
+    if isinstance(node, cssselect_parser.Class):
+        yield node.class_name.lower()
+    elif isinstance(node, cssselect_parser.Hash):
+        yield node.id.lower()
+    elif isinstance(node, cssselect_parser.Attrib) and node.operator not in ("exists", "!="):
+        value = getattr(node.value, "value", node.value)
+        if value:
+            yield str(value).lower()
+    elif isinstance(node, cssselect_parser.CombinedSelector):
+        yield from _literals(node.subselector)
+    inner = getattr(node, "selector", None)  # :not(...) and the like only narrow it further
+    if inner is not None:
+        yield from _literals(inner)
 
 
 def first(root: HtmlElement, selectors: Iterable[str]) -> HtmlElement | None:
