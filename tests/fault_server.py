@@ -1,5 +1,6 @@
 """A tiny local HTTP server for fault tests: routes map a path to a handler returning
-(status, headers, body); it counts connections and requests per path."""
+(status, headers, body); it counts connections and requests per path and keeps the headers
+of every request."""
 
 from __future__ import annotations
 
@@ -27,16 +28,18 @@ class _CountingServer(ThreadingHTTPServer):
 
 
 class FaultServer:
-    def __init__(self, routes: dict[str, Route] | None = None) -> None:
+    def __init__(self, routes: dict[str, Route] | None = None, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = dict(routes or {})
+        self.host = host
         self.hits: Counter[str] = Counter()
         self.times: dict[str, list[float]] = {}
+        self.received: list[tuple[str, dict[str, str]]] = []  # (path, headers) per request
         self._server: _CountingServer | None = None
 
     @property
     def base_url(self) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://{self.host}:{self._server.server_address[1]}"
 
     @property
     def connections(self) -> int:
@@ -61,6 +64,7 @@ class FaultServer:
                 path = self.path
                 owner.hits[path] += 1
                 owner.times.setdefault(path, []).append(time.monotonic())
+                owner.received.append((path, dict(self.headers.items())))
                 route = owner.routes.get(path) or owner.routes.get(path.split("?")[0])
                 status, headers, body = route(self) if route else (404, {}, b"not found")
                 self.send_response(status)
@@ -70,7 +74,7 @@ class FaultServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self._server = _CountingServer(("127.0.0.1", 0), Handler)
+        self._server = _CountingServer((self.host, 0), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import sys
 from pathlib import Path
@@ -76,6 +77,38 @@ def test_links_and_redirects_off_the_site_make_no_connection(mongo_uri, tmp_path
         assert trap.connections == 0
     assert stored(mongo_uri, "fault_allowlist") == 1
     figure("links/redirects to another port, file:, data:, 169.254.169.254: 0 connections, 1/1 real stored")
+
+
+def test_credentials_are_not_carried_to_another_host_on_redirect(mongo_uri, tmp_path, figure):
+    """Host A (127.0.0.1) gets HTTP auth and sets a cookie; one of its articles redirects to host B
+    (127.0.0.2), a second origin of the same site. B must see neither."""
+    secret = "CANARY-redirect-5e1d"
+    with FaultServer() as a, FaultServer(host="127.0.0.2") as b:
+        moved = b.base_url + ARTICLE.format(slug="moved")
+        for server in (a, b):
+            server.routes["/robots.txt"] = lambda _h: (200, {}, b"User-agent: *\nAllow: /\n")
+        a.routes["/category/news/"] = a.html(
+            listing_page([ARTICLE.format(slug="stays"), ARTICLE.format(slug="moved")]),
+            **{"Set-Cookie": f"session={secret}; Path=/"})
+        a.routes[ARTICLE.format(slug="stays")] = a.html(article_page("Stays"))
+        a.routes[ARTICLE.format(slug="moved")] = lambda _h: (302, {"Location": moved}, b"")
+        b.routes["/category/news/"] = b.html(listing_page([]))
+        b.routes[ARTICLE.format(slug="moved")] = b.html(article_page("Moved"))
+        result = crawl(a, mongo_uri, "fault_redirect_auth", tmp_path, "--start-url", b.base_url + "/category/news/",
+                       "--set", "HTTPAUTH_USER=reader", "--set", f"HTTPAUTH_PASS={secret}",
+                       "--set", f"HTTPAUTH_DOMAIN={a.base_url.removeprefix('http://')}")  # Scrapy matches host:port
+        assert result.returncode == 0, result.stderr[-2000:]
+    basic = "Basic " + base64.b64encode(f"reader:{secret}".encode()).decode()
+    to_a = [headers for path, headers in a.received if path.startswith("/2024/")]
+    assert len(to_a) == 2  # both articles were asked of A, with its credentials
+    assert all(h.get("Authorization") == basic and secret in h.get("Cookie", "") for h in to_a)
+    assert b.hits[ARTICLE.format(slug="moved")] == 1
+    leaked = [path for path, headers in b.received
+              if "Authorization" in headers or secret in headers.get("Cookie", "")]
+    assert leaked == []
+    assert stored(mongo_uri, "fault_redirect_auth") == 2
+    figure(f"redirect A→B with HTTP auth and A's cookie: A got them on {len(to_a)}/2 articles, "
+           f"B got them on {len(leaked)}/{len(b.received)} requests")
 
 
 def test_allowlist_rules():
