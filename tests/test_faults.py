@@ -7,10 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from fault_server import FaultServer, article_page, listing_page
+from fault_server import FaultServer, article_page, calendar_trap, listing_page, month_calendar
+from scrapy.selector import Selector
 
 from ingest.middlewares.allowlist import SiteAllowlistMiddleware
 from ingest.middlewares.retryafter import retry_after_seconds
+from ingest.spiders.news import reads_like_headline, within_listing
 from ingest.store.client import ARTICLES, connect
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -169,6 +171,44 @@ def test_repeating_pagination_and_empty_sites_stop(mongo_uri, tmp_path, figure):
         result = crawl(empty, mongo_uri, "fault_empty", tmp_path)
     assert result.returncode == 1 and "no article link" in result.stderr
     stored(mongo_uri, "fault_empty")
+
+
+def test_endless_calendar_is_not_followed(mongo_uri, tmp_path, figure):
+    """A category of 10 articles over two pages, each page carrying an events calendar whose
+    day links look like date permalinks and whose month links (rel=next) never end."""
+    real = [ARTICLE.format(slug=f"real-{n}") for n in range(10)]
+    with FaultServer() as server:
+        server.routes["/robots.txt"] = lambda _h: (200, {}, b"User-agent: *\nAllow: /\n")
+        server.prefix_routes["/calendar/"] = calendar_trap
+        server.routes["/category/news/"] = server.html(
+            listing_page(real[:5], next_href="/category/news/page/2/", extra=month_calendar(2024, 5)))
+        server.routes["/category/news/page/2/"] = server.html(
+            listing_page(real[5:], extra=month_calendar(2024, 5)))
+        for link in real:
+            server.routes[link] = server.html(article_page(link.strip("/")))
+        result = crawl(server, mongo_uri, "fault_calendar", tmp_path)
+        assert result.returncode == 0, result.stderr[-2000:]
+        requests = sum(server.hits.values())
+        calendar_requests = sum(n for path, n in server.hits.items() if path.startswith("/calendar/"))
+    count = stored(mongo_uri, "fault_calendar")
+    figure(f"endless calendar beside 10 articles: {requests} requests ({calendar_requests} to the calendar), "
+           f"{count}/10 stored")
+    assert all(server.hits[link] == 1 for link in real) and count == 10
+    assert calendar_requests == 0 and requests <= 1 + 2 + len(real)  # robots.txt, 2 listing pages, articles
+
+
+def test_listing_link_rules():
+    def anchor(html: str) -> Selector:
+        return Selector(text=html).xpath("//a")[0]
+
+    assert reads_like_headline(anchor("<a href='/2024/05/17/'>Storm closes <b>port</b></a>"))
+    assert reads_like_headline(anchor("<a href='/1403/02/x/'>توفان بندر را بست</a>"))
+    assert reads_like_headline(anchor("<a href='/2024/05/x/'><img src='t.jpg'></a>"))  # a bare thumbnail
+    assert not reads_like_headline(anchor("<a href='/2024/05/17/' aria-label='Posts of May 17'> 17 </a>"))
+    assert within_listing("https://a.example/category/news/page/2/", "https://a.example/category/news/")
+    assert within_listing("https://a.example/news?page=2", "https://a.example/news")
+    assert not within_listing("https://a.example/calendar/2024/06/", "https://a.example/category/news/")
+    assert not within_listing("https://a.example/category/newsroom/", "https://a.example/category/news")
 
 
 def test_flaky_server_still_yields_every_article(mongo_uri, tmp_path, figure):
