@@ -100,6 +100,7 @@ def test_credentials_are_not_carried_to_another_host_on_redirect(mongo_uri, tmp_
                        "--set", "HTTPAUTH_USER=reader", "--set", f"HTTPAUTH_PASS={secret}",
                        "--set", f"HTTPAUTH_DOMAIN={a.base_url.removeprefix('http://')}")  # Scrapy matches host:port
         assert result.returncode == 0, result.stderr[-2000:]
+        assert secret not in result.stderr  # Scrapy logs overridden settings; the password is masked
     basic = "Basic " + base64.b64encode(f"reader:{secret}".encode()).decode()
     to_a = [headers for path, headers in a.received if path.startswith("/2024/")]
     assert len(to_a) == 2  # both articles were asked of A, with its credentials
