@@ -1,8 +1,11 @@
 """A tiny local HTTP server for fault tests: routes map a path to a handler returning
-(status, headers, body); it counts connections and requests per path."""
+(status, headers, body); it counts connections and requests per path and keeps the headers
+of every request."""
 
 from __future__ import annotations
 
+import calendar
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -27,16 +30,19 @@ class _CountingServer(ThreadingHTTPServer):
 
 
 class FaultServer:
-    def __init__(self, routes: dict[str, Route] | None = None) -> None:
+    def __init__(self, routes: dict[str, Route] | None = None, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = dict(routes or {})
+        self.host = host
         self.hits: Counter[str] = Counter()
         self.times: dict[str, list[float]] = {}
+        self.received: list[tuple[str, dict[str, str]]] = []  # (path, headers) per request
+        self.prefix_routes: dict[str, Route] = {}  # for generated, endless URL spaces
         self._server: _CountingServer | None = None
 
     @property
     def base_url(self) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://{self.host}:{self._server.server_address[1]}"
 
     @property
     def connections(self) -> int:
@@ -61,7 +67,9 @@ class FaultServer:
                 path = self.path
                 owner.hits[path] += 1
                 owner.times.setdefault(path, []).append(time.monotonic())
-                route = owner.routes.get(path) or owner.routes.get(path.split("?")[0])
+                owner.received.append((path, dict(self.headers.items())))
+                route = owner.routes.get(path) or owner.routes.get(path.split("?")[0]) or next(
+                    (r for prefix, r in owner.prefix_routes.items() if path.startswith(prefix)), None)
                 status, headers, body = route(self) if route else (404, {}, b"not found")
                 self.send_response(status)
                 for name, value in headers.items():
@@ -70,7 +78,7 @@ class FaultServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self._server = _CountingServer(("127.0.0.1", 0), Handler)
+        self._server = _CountingServer((self.host, 0), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
@@ -88,7 +96,35 @@ def article_page(title: str, paragraphs: int = 6) -> str:
             f"</article></body></html>")
 
 
-def listing_page(links: list[str], next_href: str | None = None) -> str:
+def listing_page(links: list[str], next_href: str | None = None, extra: str = "") -> str:
     items = "".join(f"<article><h2><a href='{link}'>{link}</a></h2></article>" for link in links)
     nxt = f"<a class='next page-numbers' href='{next_href}'>Next</a>" if next_href else ""
-    return f"<html><body><main>{items}{nxt}</main></body></html>"
+    return f"<html><body><main>{items}{nxt}{extra}</main></body></html>"
+
+
+def month_calendar(year: int, month: int) -> str:
+    """An events calendar block as calendar plugins render it: the month's days, each linking
+    to a day page (shaped like a WordPress date permalink), and previous/next month links that
+    go on for ever."""
+    prev_y, prev_m = (year, month - 1) if month > 1 else (year - 1, 12)
+    next_y, next_m = (year, month + 1) if month < 12 else (year + 1, 1)
+    days = "".join(f"<td><a href='/calendar/{year}/{month:02d}/{day:02d}/'>{day}</a></td>"
+                   for day in range(1, calendar.monthrange(year, month)[1] + 1))
+    return (f"<table class='calendar'><caption>"
+            f"<a class='prev' rel='prev' href='/calendar/{prev_y}/{prev_m:02d}/'>&laquo; previous month</a> "
+            f"{calendar.month_name[month]} {year} "
+            f"<a class='next' rel='next' href='/calendar/{next_y}/{next_m:02d}/'>next month &raquo;</a>"
+            f"</caption><tr>{days}</tr></table>")
+
+
+def calendar_trap(_handler: BaseHTTPRequestHandler) -> Reply:
+    """/calendar/YYYY/MM/ for any month (a calendar page), /calendar/YYYY/MM/DD/ for any day."""
+    match = re.match(r"/calendar/(\d{4})/(\d{2})/(?:(\d{2})/)?", _handler.path)
+    if not match:
+        return 404, {}, b"not found"
+    year, month = int(match[1]), int(match[2])
+    if match[3]:
+        page = f"<html><body><main><h1>{match[3]} {calendar.month_name[month]}</h1><p>No events.</p></main></body></html>"
+    else:
+        page = f"<html><body><main><h1>Events</h1>{month_calendar(year, month)}</main></body></html>"
+    return 200, {"Content-Type": "text/html; charset=utf-8"}, page.encode()

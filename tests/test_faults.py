@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import sys
 from pathlib import Path
 
-from fault_server import FaultServer, article_page, listing_page
+from fault_server import FaultServer, article_page, calendar_trap, listing_page, month_calendar
+from scrapy.selector import Selector
 
 from ingest.middlewares.allowlist import SiteAllowlistMiddleware
 from ingest.middlewares.retryafter import retry_after_seconds
+from ingest.spiders.news import reads_like_headline, within_listing
 from ingest.store.client import ARTICLES, connect
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,6 +81,39 @@ def test_links_and_redirects_off_the_site_make_no_connection(mongo_uri, tmp_path
     figure("links/redirects to another port, file:, data:, 169.254.169.254: 0 connections, 1/1 real stored")
 
 
+def test_credentials_are_not_carried_to_another_host_on_redirect(mongo_uri, tmp_path, figure):
+    """Host A (127.0.0.1) gets HTTP auth and sets a cookie; one of its articles redirects to host B
+    (127.0.0.2), a second origin of the same site. B must see neither."""
+    secret = "CANARY-redirect-5e1d"
+    with FaultServer() as a, FaultServer(host="127.0.0.2") as b:
+        moved = b.base_url + ARTICLE.format(slug="moved")
+        for server in (a, b):
+            server.routes["/robots.txt"] = lambda _h: (200, {}, b"User-agent: *\nAllow: /\n")
+        a.routes["/category/news/"] = a.html(
+            listing_page([ARTICLE.format(slug="stays"), ARTICLE.format(slug="moved")]),
+            **{"Set-Cookie": f"session={secret}; Path=/"})
+        a.routes[ARTICLE.format(slug="stays")] = a.html(article_page("Stays"))
+        a.routes[ARTICLE.format(slug="moved")] = lambda _h: (302, {"Location": moved}, b"")
+        b.routes["/category/news/"] = b.html(listing_page([]))
+        b.routes[ARTICLE.format(slug="moved")] = b.html(article_page("Moved"))
+        result = crawl(a, mongo_uri, "fault_redirect_auth", tmp_path, "--start-url", b.base_url + "/category/news/",
+                       "--set", "HTTPAUTH_USER=reader", "--set", f"HTTPAUTH_PASS={secret}",
+                       "--set", f"HTTPAUTH_DOMAIN={a.base_url.removeprefix('http://')}")  # Scrapy matches host:port
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert secret not in result.stderr  # Scrapy logs overridden settings; the password is masked
+    basic = "Basic " + base64.b64encode(f"reader:{secret}".encode()).decode()
+    to_a = [headers for path, headers in a.received if path.startswith("/2024/")]
+    assert len(to_a) == 2  # both articles were asked of A, with its credentials
+    assert all(h.get("Authorization") == basic and secret in h.get("Cookie", "") for h in to_a)
+    assert b.hits[ARTICLE.format(slug="moved")] == 1
+    leaked = [path for path, headers in b.received
+              if "Authorization" in headers or secret in headers.get("Cookie", "")]
+    assert leaked == []
+    assert stored(mongo_uri, "fault_redirect_auth") == 2
+    figure(f"redirect A→B with HTTP auth and A's cookie: A got them on {len(to_a)}/2 articles, "
+           f"B got them on {len(leaked)}/{len(b.received)} requests")
+
+
 def test_allowlist_rules():
     domains, own = {"news.example", "127.0.0.1"}, {("news.example", 443), ("127.0.0.1", 8080)}
     refusal = SiteAllowlistMiddleware.refusal
@@ -136,6 +172,44 @@ def test_repeating_pagination_and_empty_sites_stop(mongo_uri, tmp_path, figure):
         result = crawl(empty, mongo_uri, "fault_empty", tmp_path)
     assert result.returncode == 1 and "no article link" in result.stderr
     stored(mongo_uri, "fault_empty")
+
+
+def test_endless_calendar_is_not_followed(mongo_uri, tmp_path, figure):
+    """A category of 10 articles over two pages, each page carrying an events calendar whose
+    day links look like date permalinks and whose month links (rel=next) never end."""
+    real = [ARTICLE.format(slug=f"real-{n}") for n in range(10)]
+    with FaultServer() as server:
+        server.routes["/robots.txt"] = lambda _h: (200, {}, b"User-agent: *\nAllow: /\n")
+        server.prefix_routes["/calendar/"] = calendar_trap
+        server.routes["/category/news/"] = server.html(
+            listing_page(real[:5], next_href="/category/news/page/2/", extra=month_calendar(2024, 5)))
+        server.routes["/category/news/page/2/"] = server.html(
+            listing_page(real[5:], extra=month_calendar(2024, 5)))
+        for link in real:
+            server.routes[link] = server.html(article_page(link.strip("/")))
+        result = crawl(server, mongo_uri, "fault_calendar", tmp_path)
+        assert result.returncode == 0, result.stderr[-2000:]
+        requests = sum(server.hits.values())
+        calendar_requests = sum(n for path, n in server.hits.items() if path.startswith("/calendar/"))
+    count = stored(mongo_uri, "fault_calendar")
+    figure(f"endless calendar beside 10 articles: {requests} requests ({calendar_requests} to the calendar), "
+           f"{count}/10 stored")
+    assert all(server.hits[link] == 1 for link in real) and count == 10
+    assert calendar_requests == 0 and requests <= 1 + 2 + len(real)  # robots.txt, 2 listing pages, articles
+
+
+def test_listing_link_rules():
+    def anchor(html: str) -> Selector:
+        return Selector(text=html).xpath("//a")[0]
+
+    assert reads_like_headline(anchor("<a href='/2024/05/17/'>Storm closes <b>port</b></a>"))
+    assert reads_like_headline(anchor("<a href='/1403/02/x/'>توفان بندر را بست</a>"))
+    assert reads_like_headline(anchor("<a href='/2024/05/x/'><img src='t.jpg'></a>"))  # a bare thumbnail
+    assert not reads_like_headline(anchor("<a href='/2024/05/17/' aria-label='Posts of May 17'> 17 </a>"))
+    assert within_listing("https://a.example/category/news/page/2/", "https://a.example/category/news/")
+    assert within_listing("https://a.example/news?page=2", "https://a.example/news")
+    assert not within_listing("https://a.example/calendar/2024/06/", "https://a.example/category/news/")
+    assert not within_listing("https://a.example/category/newsroom/", "https://a.example/category/news")
 
 
 def test_flaky_server_still_yields_every_article(mongo_uri, tmp_path, figure):

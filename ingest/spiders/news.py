@@ -11,10 +11,11 @@ from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
+from scrapy.selector import Selector
 from scrapy.http import Response, TextResponse, XmlResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
@@ -49,6 +50,20 @@ def _split(value: str | list[str] | None) -> list[str]:
 def _header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def reads_like_headline(anchor: Selector) -> bool:
+    """Whether a link reads like a headline: its text (or image alt) has a letter, or it has
+    none at all (a bare thumbnail). A link reading only "17" or "2" is a calendar day or a page
+    number, whatever its URL looks like: endless calendars link every day of every month."""
+    text = "".join(anchor.xpath(".//text() | .//img/@alt").getall())
+    return not text.strip() or any(ch.isalpha() for ch in text)
+
+
+def within_listing(url: str, listing: str) -> bool:
+    """Whether `url` lies under the listing page `listing` (its path or below)."""
+    path, base = urlsplit(url).path, urlsplit(listing).path
+    return path == base or path.startswith(base.rstrip("/") + "/")
 
 
 def _flag(value: Any) -> bool:
@@ -175,11 +190,14 @@ class NewsSpider(scrapy.Spider):
             return
         stats.inc_value("listing/pages")
         category = category or self._archive_title(response)
-        links = []
-        for href in response.xpath(f"//a[@href][not({LINK_NOISE_XPATH})]/@href").getall():
-            url = response.urljoin(href).split("#")[0]
-            if self.profile.is_article_url(url) and url not in links:
-                links.append(url)
+        named: dict[str, bool] = {}  # article-shaped URL -> whether some link to it reads like a headline
+        for anchor in response.xpath(f"//a[@href][not({LINK_NOISE_XPATH})]"):
+            url = response.urljoin(anchor.attrib["href"]).split("#")[0]
+            if self.profile.is_article_url(url):
+                named[url] = named.get(url, False) or reads_like_headline(anchor)
+        links = [url for url, ok in named.items() if ok]
+        if len(links) < len(named):
+            stats.inc_value("listing/numeric_links_skipped", len(named) - len(links))
         stats.inc_value("listing/article_links", len(links))
         known_here = sum(url in self.known for url in links)
         for url in links:
@@ -205,8 +223,15 @@ class NewsSpider(scrapy.Spider):
             next_href = response.css(css).attrib.get("href")
             if next_href:
                 break
-        if next_href:
-            yield self._listing_request(response.urljoin(next_href), category, page + 1, chain)
+        if not next_href:
+            return
+        next_url = response.urljoin(next_href)
+        if not (within_listing(next_url, chain) or self.profile.is_category_url(next_url)):
+            stats.inc_value("listing/next_outside_listing")
+            self.logger.info("listing %s: its next link %s leaves the listing (a calendar, another "
+                             "section); not following it", response.url, next_url)
+            return
+        yield self._listing_request(next_url, category, page + 1, chain)
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request | ListingUpdate]:
         """Sitemap indexes and URL sets (sitemaps.org); article URLs by the profile's pattern."""
