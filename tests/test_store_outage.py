@@ -14,7 +14,7 @@ from ingest.store.client import ARTICLES, RUNS, connect
 from ingest.store.embedded import EmbeddedMongo, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-OUTAGE_SECONDS = float(os.environ.get("INGEST_TEST_OUTAGE_SECONDS", "20"))
+OUTAGE_SECONDS = float(os.environ.get("INGEST_TEST_OUTAGE_SECONDS", "60"))
 ARTICLES_ON_SITE = 1000
 
 
