@@ -15,3 +15,8 @@ def test_near_duplicate_caption_variants():
     assert near_duplicate(caption, caption.replace("'", "’"))
     assert near_duplicate(caption, caption + " 3")
     assert not near_duplicate(caption, "A view of the main square in Tehran")
+
+
+def test_collapse_spaces_joins_every_unicode_space_separator():
+    spaces = "\t\n\r\x0b\x0c\u00a0\u1680\u2000\u2005\u200a\u2028\u202f\u205f\u3000"
+    assert collapse_spaces(f"{spaces}one{spaces}two  three{spaces}") == "one two three"
