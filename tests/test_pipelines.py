@@ -137,17 +137,32 @@ def test_oversized_fields_are_capped_and_counted():
     assert crawler.stats.get_value("validate/truncated/body") == 1
 
 
-def test_a_document_too_large_is_dead_lettered_and_the_rest_stored(mongo_uri, database_name, db, tmp_path):
+def unsafe_keys(value) -> list[str]:
+    if isinstance(value, dict):
+        return [k for k in value if "." in k or k.startswith("$")] + \
+            [bad for v in value.values() for bad in unsafe_keys(v)]
+    return [bad for v in value for bad in unsafe_keys(v)] if isinstance(value, list) else []
+
+
+def test_odd_and_oversized_documents_are_stored_safely_or_dead_lettered(mongo_uri, database_name, db, tmp_path,
+                                                                        figure):
     crawler = make_crawler(MONGO_URI=mongo_uri, MONGO_DATABASE=database_name, DEAD_LETTER_DIR=str(tmp_path))
     pipeline = MongoPipeline.from_crawler(crawler)
     pipeline.open_spider()
     pipeline.buffer = [dict(item(canonical_url=f"https://news.example/{n}/")) for n in range(3)]
-    pipeline.buffer[1]["body_html"] = "x" * (17 * 1024 * 1024)
+    pipeline.buffer[1]["body"] = "x" * (20 * 1024 * 1024)
+    pipeline.buffer[2]["captions"] = [{"text": "t", "image.url": "https://news.example/i.jpg",
+                                       "$where": "sleep(1)", "credit": {"by.line": "A", "$gt": ""}}]
     asyncio.run(pipeline.close_spider())
     assert db[ARTICLES].count_documents({}) == 2
     dead = [json.loads(line) for line in (tmp_path / "test-run-1.jsonl").read_text().splitlines()]
     assert [d["article"]["canonical_url"] for d in dead] == ["https://news.example/1/"]
     assert crawler.stats.get_value("mongo/dead_lettered") == 1
+    stored = db[ARTICLES].find_one({"canonical_url": "https://news.example/2/"})
+    assert stored["captions"][0]["image_url"] == "https://news.example/i.jpg"
+    bad = [key for doc in db[ARTICLES].find({}) for key in unsafe_keys(doc)]
+    assert bad == []
+    figure(f"20 MB body and keys with '.'/'$': 0 crashes, 1 dead-lettered, 2 stored, {len(bad)} unsafe keys stored")
 
 
 def test_write_concern_comes_from_settings(mongo_uri, database_name, db):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -44,17 +45,24 @@ def test_store_uri_secrets_never_reach_logs_or_run_records(mongo_uri, tmp_path):
         client.close()
 
 
-def test_hostile_html_does_not_crash_extraction():
+def test_hostile_html_does_not_crash_extraction(figure):
     deep = "<html><body>" + "<div>" * 5000 + "<p>deep text</p>" + "</div>" * 5000 + "</body></html>"
     nul = "<html><body><article><h1>Nul\x00 title</h1><div class='entry-content'>" + \
           "<p>text with a nul\x00 byte inside it and more words to count</p>" * 5 + "</div></article></body></html>"
     huge = ("<html><body><article><h1>Huge</h1><div class='entry-content'><p>" + "word " * 2_400_000 +
             "</p><p>after</p></div></article></body></html>")
-    tracemalloc.start()
+    seconds = []
     for html in (deep, nul.encode("utf-8"), huge):
+        started = time.process_time()
         fields = extract_article(html, "https://news.example/2024/01/02/hostile/")
+        seconds.append(time.process_time() - started)
         assert isinstance(fields["body"], str)
+    tracemalloc.start()  # measured apart: tracing every allocation slows extraction several-fold
+    for html in (deep, huge):
+        extract_article(html, "https://news.example/2024/01/02/hostile/")
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < 200 * 1024 * 1024
+    figure(f"hostile HTML (5,000-deep nesting, NUL bytes, 12 MB text node): 0 crashes, slowest "
+           f"{max(seconds):.2f} CPU-s, peak traced memory {peak / 2**20:.0f} MB")
     assert "\x00" not in extract_article(nul, "https://news.example/a/")["title"]

@@ -41,7 +41,7 @@ def test_eight_writers_on_the_same_500_keys_leave_500_documents(mongo_uri, db, d
     figure("8 processes upserting the same 500 keys: 500 documents, 0 errors")
 
 
-def test_injected_duplicate_key_errors_fail_only_their_own_documents(db):
+def test_injected_duplicate_key_errors_fail_only_their_own_documents(db, figure):
     ensure_indexes(db)
     db[ARTICLES].create_index("title", unique=True, name="title_unique_for_test")
     batch = [{"canonical_url": f"https://news.example/{k}/", "title": "Same title" if k in (3, 7) else f"T{k}",
@@ -51,3 +51,4 @@ def test_injected_duplicate_key_errors_fail_only_their_own_documents(db):
     assert [key for key, _ in result.failed] == ["https://news.example/7/"] or \
         [key for key, _ in result.failed] == ["https://news.example/3/"]
     assert "11000" in result.failed[0][1]
+    figure(f"bulk write of 10 with an injected duplicate-key error: 9 applied, failed by key {result.failed[0][0]}")
