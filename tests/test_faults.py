@@ -65,8 +65,9 @@ def test_links_and_redirects_off_the_site_make_no_connection(mongo_uri, tmp_path
     with FaultServer() as trap, FaultServer() as server:
         trap.routes[ARTICLE.format(slug="trap")] = trap.html(article_page("Trap"))
         other_port = trap.base_url + ARTICLE.format(slug="trap")
+        by_name = other_port.replace("127.0.0.1", "localhost")  # a name resolving to a loopback address
         links = [ARTICLE.format(slug="real"), ARTICLE.format(slug="to-other-port"),
-                 ARTICLE.format(slug="to-metadata"), other_port, "file:///etc/passwd",
+                 ARTICLE.format(slug="to-metadata"), other_port, by_name, "file:///etc/passwd",
                  "data:text/html,<h1>x</h1>"]
         server.routes["/robots.txt"] = lambda _h: (200, {}, b"User-agent: *\nAllow: /\n")
         server.routes["/category/news/"] = server.html(listing_page(links))
@@ -78,7 +79,7 @@ def test_links_and_redirects_off_the_site_make_no_connection(mongo_uri, tmp_path
         assert result.returncode == 0, result.stderr[-2000:]
         assert trap.connections == 0
     assert stored(mongo_uri, "fault_allowlist") == 1
-    figure("links/redirects to another port, file:, data:, 169.254.169.254: 0 connections, 1/1 real stored")
+    figure("links/redirects to another port, localhost, file:, data:, 169.254.169.254: 0 connections, 1/1 real stored")
 
 
 def test_credentials_are_not_carried_to_another_host_on_redirect(mongo_uri, tmp_path, figure):
