@@ -40,6 +40,7 @@ class MongoPipeline:
         # Articles handed to the store but not yet written; above max_pending, new ones wait.
         self.in_flight = 0
         self.max_pending = 4 * self.buffer_size
+        self.writes: set[asyncio.Future[None]] = set()
         self.client: Any = None
         self.write_concern = WriteConcern()
         self.started_at: datetime | None = None
@@ -88,15 +89,24 @@ class MongoPipeline:
         self.buffer.append(ItemAdapter(item).asdict())
         self.stats.max_value("mongo/max_pending", self.in_flight + len(self.buffer))
         if len(self.buffer) >= self.buffer_size:
+            # Written in the background: awaiting the store here would hold this item's
+            # response in the scraper, and Scrapy stops downloading while many are held.
             batch, self.buffer = self.buffer, []
             self.in_flight += len(batch)
-            try:
-                await asyncio.to_thread(self._write, batch)
-            finally:
-                self.in_flight -= len(batch)
+            write = asyncio.ensure_future(self._write_in_thread(batch))
+            self.writes.add(write)
+            write.add_done_callback(self.writes.discard)
         return item
 
+    async def _write_in_thread(self, batch: list[dict[str, Any]]) -> None:
+        try:
+            await asyncio.to_thread(self._write, batch)
+        finally:
+            self.in_flight -= len(batch)
+
     async def close_spider(self) -> None:
+        if self.writes:
+            await asyncio.gather(*self.writes)
         batch, self.buffer = self.buffer, []
         if batch:
             await asyncio.to_thread(self._write, batch)

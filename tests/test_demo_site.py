@@ -195,3 +195,27 @@ def test_robots_admin_and_not_found(served: tuple[DemoSite, DemoServer]) -> None
     assert fetch(server.base_url + site.categories[0].path + "page/0/")[0] == 404
     assert server.requests_served >= 4
     assert server.paths_served["/robots.txt"] == 1
+
+
+def test_full_theme_pages_are_news_sized_and_extract_the_same() -> None:
+    from ingest.extract.article import extract_article
+    from ingest.sites import load_profile
+
+    light, full = DemoSite(n_articles=30, seed=9), DemoSite(n_articles=30, seed=9, full_theme=True)
+    assert light.expected() == full.expected()
+    rules = load_profile("demo").extraction
+    with DemoServer(light) as light_server, DemoServer(full) as full_server:
+        for truth in full.expected()[:6]:
+            light_html = fetch(light_server.base_url + truth["url"])[1]
+            html = fetch(full_server.base_url + truth["url"])[1]
+            assert 'class="comments-area"' not in light_html and len(light_html.encode()) < 16_000
+            assert 'class="comments-area"' in html and "global-styles-inline-css" in html
+            assert 24_000 < len(html.encode()) < 48_000
+            fields = extract_article(html, full_server.base_url + truth["url"], rules)
+            assert fields["title"] == truth["title"]
+            assert fields["body"] == "\n\n".join(truth["paragraphs"])
+            assert fields["categories"] == truth["categories"]
+        listing = fetch(full_server.base_url + full.categories[0].path)[1]
+        assert 'class="widget widget_archive"' in listing
+        first_page = full.listing(full.categories[0])[:full.per_page]
+        assert ARTICLE_LINK.findall(listing) == [full_server.base_url + a.path for a in first_page]

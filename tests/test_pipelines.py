@@ -103,7 +103,9 @@ def test_mongo_pipeline_buffers_and_flushes_on_close(mongo_uri, database_name, d
     async def feed():
         for n in range(3):
             await pipeline.process_item(item(canonical_url=f"https://news.example/{n}/"))
-        assert db[ARTICLES].count_documents({}) == 2  # one full buffer flushed, one pending
+        assert len(pipeline.writes) == 1  # the full buffer is written in the background
+        await asyncio.gather(*pipeline.writes)
+        assert db[ARTICLES].count_documents({}) == 2 and pipeline.in_flight == 0  # one pending
         await pipeline.close_spider()
 
     asyncio.run(feed())

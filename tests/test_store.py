@@ -99,3 +99,26 @@ def test_odd_field_names_are_made_safe(db):
     assert result.new == 1
     stored = db[ARTICLES].find_one({"canonical_url": "https://news.example/odd/"})
     assert stored["captions"][0] == {"text": "c", "a_b": 1, "where": "x", "image_url": None}
+
+
+def test_late_listings_are_added_by_url_or_canonical_url_in_batches(db, monkeypatch):
+    import ingest.store.articles as articles
+
+    monkeypatch.setattr(articles, "LOOKUP_CHUNK", 2)  # several lookup rounds on a few articles
+    ensure_indexes(db)
+    docs = [article(str(n)) for n in range(5)]
+    docs[1]["url"] = "https://news.example/?p=1"  # found by its permalink (the canonical URL)
+    docs[2]["categories"] = []
+    write_articles(db, docs, now=T0)
+    listings = {"https://news.example/0/": {"Reports"}, "https://news.example/1/": {"Economy"},
+                "https://news.example/2/": {"Opinion"}, "https://news.example/3/": {"News"},
+                "https://news.example/?p=4": {"Women"}, "https://news.example/4/": {"Women"}}
+    changed = articles.add_listings(db, listings)
+    stored = {d["title"]: d for d in db[ARTICLES].find({})}
+    assert changed == 4  # article 3 was listed in News already; ?p=4 is no stored URL
+    assert stored["Title 0"]["listed_in"] == ["News", "Reports"]
+    assert stored["Title 1"]["listed_in"] == ["Economy", "News"]
+    assert stored["Title 2"]["listed_in"] == ["News", "Opinion"]
+    assert stored["Title 2"]["categories"] == ["News", "Opinion"]
+    assert stored["Title 3"]["listed_in"] == ["News"]
+    assert stored["Title 4"]["listed_in"] == ["News", "Women"]

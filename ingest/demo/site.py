@@ -22,12 +22,14 @@ import time as time_module
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ingest.demo import feeds
+from ingest.demo.theme import Theme
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 SITE_NAME = "Demo Freedom News"
@@ -260,9 +262,14 @@ def _decorate(text: str, rng: random.Random) -> str:
 
 def solar_hijri(day: datetime) -> str:
     """'۲۳ تیر ۱۴۰۲' for the (local) calendar day of `day`."""
-    from convertdate import persian
+    return _solar_hijri(day.year, day.month, day.day)
 
-    year, month, dom = persian.from_gregorian(day.year, day.month, day.day)
+
+@lru_cache(maxsize=4096)
+def _solar_hijri(year: int, month: int, dom: int) -> str:
+    from convertdate import persian  # exact, astronomical: over 0.1 s a day, hence the cache
+
+    year, month, dom = persian.from_gregorian(year, month, dom)
     return f"{dom} {PERSIAN_MONTHS[month - 1]} {year}".translate(PERSIAN_DIGITS)
 
 
@@ -330,9 +337,12 @@ class _Words:
 class DemoSite:
     """Articles, categories and ground truth. Deterministic for a seed (and call sequence)."""
 
-    def __init__(self, n_articles: int = 320, seed: int = 7, per_page: int = 10) -> None:
+    def __init__(self, n_articles: int = 320, seed: int = 7, per_page: int = 10,
+                 full_theme: bool = False) -> None:
         self.rng = random.Random(seed)
         self.per_page = per_page
+        # full_theme: a production theme's chrome around every page (ingest.demo.theme)
+        self.theme = Theme(self) if full_theme else None
         self.categories: list[DemoCategory] = [DemoCategory(s, n, "en") for s, n in EN_CATEGORIES]
         self.categories.append(DemoCategory(*FA_CATEGORY, "fa"))
         self.articles: list[DemoArticle] = []
@@ -340,6 +350,7 @@ class DemoSite:
         self._titles: set[str] = set()
         self._by_id: dict[int, DemoArticle] = {}
         self._newest_first: list[DemoArticle] | None = None
+        self._listings: dict[str, list[DemoArticle]] = {}
         n_persian = min(25, max(1, n_articles // 12)) if n_articles > 1 else 0
         start, end = FIRST_DAY.astimezone(timezone.utc), END_DAY.astimezone(timezone.utc)
         span = int((end - start).total_seconds())
@@ -361,6 +372,7 @@ class DemoSite:
         self.articles.append(article)
         self._by_id[article.id] = article
         self._newest_first = None
+        self._listings = {}
 
     def _unique_title(self, make: Any) -> str:
         for _ in range(50):
@@ -477,16 +489,27 @@ class DemoSite:
     def find(self, article_id: int) -> DemoArticle | None:
         return self._by_id.get(article_id)
 
+    def _ordered(self) -> list[DemoArticle]:
+        if self._newest_first is None or len(self._newest_first) != len(self.articles):
+            self._newest_first = sorted(self.articles, key=lambda a: (a.published_at, a.id),
+                                        reverse=True)
+            self._listings = {}
+        return self._newest_first
+
     def newest(self, n: int | None = None) -> list[DemoArticle]:
         with self.lock:
-            if self._newest_first is None or len(self._newest_first) != len(self.articles):
-                self._newest_first = sorted(self.articles, key=lambda a: (a.published_at, a.id),
-                                            reverse=True)
-            return self._newest_first[:n] if n is not None else list(self._newest_first)
+            return self._ordered()[:n] if n is not None else list(self._ordered())
 
     def listing(self, category: DemoCategory) -> list[DemoArticle]:
-        """A category's articles, newest first."""
-        return [a for a in self.newest() if category in a.categories]
+        """A category's articles, newest first (kept between requests: on a big site every
+        listing page would otherwise filter all articles)."""
+        with self.lock:
+            ordered = self._ordered()
+            members = self._listings.get(category.path)
+            if members is None:
+                members = [a for a in ordered if category in a.categories]
+                self._listings[category.path] = members
+            return list(members)
 
     # ground truth ---------------------------------------------------------------------------------
     def expected(self) -> list[dict[str, Any]]:
@@ -516,8 +539,9 @@ class Renderer:
              lang: str = "en") -> str:
         site = self.site
         html_lang, direction = ("fa-IR", "rtl") if lang == "fa" else ("en-US", "ltr")
+        chrome = site.theme.shared(self.base) if site.theme else {}
         menu = "".join(f'<li class="menu-item menu-item-type-taxonomy menu-item-object-category">'
-                       f'<a href="{self.url(c.path)}">{escape(c.name)}</a></li>'
+                       f'<a href="{self.url(c.path)}">{escape(c.name)}</a>{chrome.get(c.path, "")}</li>'
                        for c in site.categories)
         labels = "".join(f'<label><input type="checkbox" checked> {escape(t)}</label>'
                          for t in SEARCH_LABELS)
@@ -534,12 +558,12 @@ class Renderer:
 <title>{escape(title)} - {SITE_NAME}</title>
 <link rel="stylesheet" href="{self.base}/wp-content/themes/freedom/style.css?ver=6.4" media="all">
 <script src="{self.base}/wp-includes/js/jquery/jquery.min.js?ver=3.7.1"></script>
-{head}
+{chrome.get("head", "")}{head}
 </head>
 <body class="{body_class}">
 <div id="page" class="site">
 <a class="skip-link screen-reader-text" href="#main">Skip to content</a>
-<header id="masthead" class="site-header">
+<header id="masthead" class="site-header">{chrome.get("top", "")}
 <p class="site-title"><a href="{self.base}/" rel="home">{escape(TAGLINE)}</a></p>
 <nav id="site-navigation" class="main-navigation"><ul id="primary-menu" class="menu">{menu}</ul></nav>
 <form role="search" method="get" class="search-form" action="{self.base}/">
@@ -556,12 +580,12 @@ class Renderer:
 {main}
 </main>
 <aside id="secondary" class="widget-area">
-<section class="widget widget_recent_entries"><h2 class="widget-title">Recent Posts</h2><ul>{recent}</ul></section>
+<section class="widget widget_recent_entries"><h2 class="widget-title">Recent Posts</h2><ul>{recent}</ul></section>{chrome.get("sidebar", "")}
 </aside>
 </div>
-<footer id="colophon" class="site-footer"><div class="site-info">&copy; 2019&ndash;2025 {SITE_NAME}. All rights reserved.</div></footer>
+<footer id="colophon" class="site-footer">{chrome.get("footer", "")}<div class="site-info">&copy; 2019&ndash;2025 {SITE_NAME}. All rights reserved.</div></footer>
 </div>
-<script>window.demoAnalytics = {{"page": "{escape(title)}"}};</script>
+<script>window.demoAnalytics = {{"page": "{escape(title)}"}};</script>{chrome.get("scripts", "")}
 </body>
 </html>"""
 
@@ -697,6 +721,8 @@ class Renderer:
 <footer class="entry-footer"><span class="cat-links">Posted in {cats}</span>
 {tag_links}</footer>
 </article>"""
+        if self.site.theme:
+            main += self.site.theme.comments(a, self.base, url)
         return self.page(a.title, main, head="\n".join(head), lang=a.language,
                          body_class=f"post-template-default single single-post postid-{a.id} "
                                     "single-format-standard")

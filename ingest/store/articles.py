@@ -147,8 +147,9 @@ def add_listings(db: Database, listings: Mapping[str, Iterable[str]]) -> int:
     articles whose pages named no category take these as their categories. Returns how
     many articles changed."""
     ops = []
+    stored = stored_by_url(db, list(listings))
     for url, names in listings.items():
-        doc = db[ARTICLES].find_one({"$or": [{"url": url}, {"canonical_url": url}]})
+        doc = stored.get(url)
         if doc is None:
             continue
         merged = sorted(set(doc.get("listed_in") or []) | set(names))
@@ -161,3 +162,21 @@ def add_listings(db: Database, listings: Mapping[str, Iterable[str]]) -> int:
     if ops:
         db[ARTICLES].bulk_write(ops, ordered=False)
     return len(ops)
+
+
+LOOKUP_CHUNK = 500
+
+
+def stored_by_url(db: Database, urls: list[str],
+                  projection: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Stored articles by URL or canonical URL, a few queries per LOOKUP_CHUNK URLs: one
+    query per URL costs a round trip each, and a scan each where $or is not served by
+    the indexes (the embedded server)."""
+    found: dict[str, dict[str, Any]] = {}
+    by_id: dict[Any, dict[str, Any]] = {}  # one dict per article, however it was found
+    for start in range(0, len(urls), LOOKUP_CHUNK):
+        chunk = urls[start: start + LOOKUP_CHUNK]
+        for key in ("canonical_url", "url"):
+            for doc in db[ARTICLES].find({key: {"$in": chunk}}, projection):
+                found.setdefault(doc[key], by_id.setdefault(doc["_id"], doc))
+    return found
