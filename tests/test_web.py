@@ -29,7 +29,7 @@ from ingest.store.client import connect, ensure_indexes
 from ingest.web import create_app
 from ingest.web.app import CONTENT_SECURITY_POLICY
 from ingest.web.chart import monthly_chart
-from ingest.web.diff import revision_changes
+from ingest.revisions import revision_changes
 from ingest.web.sanitize import clean_html, web_url
 from ingest.web.server import WebServer, trusted_hosts
 

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, request
 
 from ingest.store import queries
-from ingest.web.diff import revision_changes
+from ingest.revisions import revision_changes
 from ingest.web.pages import request_filter, store
 from ingest.web.params import article_url, page_and_size
 from ingest.web.sanitize import clean_html

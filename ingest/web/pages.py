@@ -12,7 +12,7 @@ from pymongo.database import Database
 from ingest.store import queries
 from ingest.store.queries import ArticleFilter
 from ingest.web.chart import monthly_chart
-from ingest.web.diff import revision_changes
+from ingest.revisions import revision_changes
 from ingest.web.params import MAX_PAGE, PER_PAGE, article_url, check_names, page_and_size
 from ingest.web.sanitize import clean_html, web_url
 
