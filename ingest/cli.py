@@ -405,6 +405,10 @@ def build_parser() -> argparse.ArgumentParser:
     store_options(serve)
     serve.set_defaults(func=cmd_serve)
 
+    from ingest.cli_read import add_read_commands
+
+    add_read_commands(sub, store_options)
+
     sites = sub.add_parser("sites", help="list the bundled site profiles")
     sites.set_defaults(func=cmd_sites)
     return parser
