@@ -80,7 +80,8 @@ def read_command(run: Callable[[argparse.Namespace, Database], int],
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_USAGE
         except PyMongoError as exc:
-            print(f"error: the store failed: {type(exc).__name__}", file=sys.stderr)
+            print(f"error: the store failed ({type(exc).__name__}); is it running, and is "
+                  "--mongo-uri (or MONGO_URI) right?", file=sys.stderr)
             return 1
 
     return command
@@ -103,7 +104,8 @@ def search(args: argparse.Namespace, db: Database) -> int:
         return 0
     print(f"{result.total} articles | page {result.page} of {result.pages}")
     for item in result.items:
-        print(f"{_day(item.get('published_at'))}  {item.get('site') or ''}  {item.get('title') or ''}")
+        day, site = _day(item.get("published_at")), item.get("site") or ""
+        print(f"{day}  {site}  {item.get('title') or ''}")
         print(f"            {item.get('canonical_url')}")
     return 0
 
@@ -111,14 +113,16 @@ def search(args: argparse.Namespace, db: Database) -> int:
 def article(args: argparse.Namespace, db: Database) -> int:
     doc = article_by_url(db, args.url)
     if doc is None:
-        print(f"error: no stored article has the URL or canonical URL {args.url!r}", file=sys.stderr)
+        print(f"error: no stored article has the URL or canonical URL {args.url!r}",
+              file=sys.stderr)
         return 1
     revisions = revisions_of(db, doc["canonical_url"])
     for revision in revisions:
         revision.pop("article_id", None)
     changes = revision_changes(revisions, doc)
     if args.json:
-        print_json({"article": doc, "revisions": revisions, "changes": [asdict(c) for c in changes]})
+        print_json({"article": doc, "revisions": revisions,
+                    "changes": [asdict(change) for change in changes]})
         return 0
     print(doc.get("title") or "(no title)")
     for label, field in (("url", "canonical_url"), ("site", "site"), ("published", "published_at"),
@@ -161,7 +165,8 @@ def coverage(args: argparse.Namespace, db: Database) -> int:
     rows = field_coverage(db, args.filter)
     if args.json:
         print_json({"filter": args.filter.as_params(),
-                    "fields": [{"field": f, "present": n, "articles": total} for f, n, total in rows]})
+                    "fields": [{"field": field, "present": n, "articles": total}
+                               for field, n, total in rows]})
         return 0
     print(f"{'field':16} {'present':>9} {'of':>9} {'share':>6}")
     for field, present, total in rows:
@@ -183,18 +188,20 @@ class ExportProgress:
         if now - self.last >= self.interval or done >= total:
             self.last = now
             rate = done / max(now - self.started, 1e-6)
-            print(f"export: {done:,}/{total:,} articles ({rate:,.0f}/s)", file=sys.stderr, flush=True)
+            print(f"export: {done:,}/{total:,} articles ({rate:,.0f}/s)", file=sys.stderr,
+                  flush=True)
 
 
 def export(args: argparse.Namespace, db: Database) -> int:
     fields = [f.strip() for f in args.fields.split(",") if f.strip()] if args.fields else None
-    if args.output == "-":
-        if args.format == "parquet":
-            raise QueryError("parquet needs a file (-o FILE), not standard output")
-        written = export_articles(db, args.filter, args.format, sys.stdout, fields, ExportProgress())
-    else:
-        written = export_articles(db, args.filter, args.format, Path(args.output), fields,
-                                  ExportProgress())
+    if args.output == "-" and args.format == "parquet":
+        raise QueryError("parquet needs a file (-o FILE), not standard output")
+    output = sys.stdout if args.output == "-" else Path(args.output)
+    try:
+        written = export_articles(db, args.filter, args.format, output, fields, ExportProgress())
+    except OSError as exc:
+        print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
     print(f"exported {written:,} articles to {args.output}", file=sys.stderr)
     return 0
 

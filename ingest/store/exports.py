@@ -61,7 +61,8 @@ def export_fields(names: Sequence[str] | None) -> tuple[str, ...]:
         return DEFAULT_EXPORT_FIELDS
     unknown = [name for name in names if name not in ARTICLE_FIELDS]
     if unknown:
-        raise QueryError(f"fields: unknown field {unknown[0][:40]!r}; known: {', '.join(ARTICLE_FIELDS)}")
+        raise QueryError(f"fields: unknown field {unknown[0][:40]!r}; "
+                         f"known: {', '.join(ARTICLE_FIELDS)}")
     return tuple(dict.fromkeys(names))
 
 
@@ -166,10 +167,10 @@ class ParquetBatchWriter:
         self.writer.close()
 
 
-def export_cursor(db: Database, flt: ArticleFilter, fields: Sequence[str],
+def export_cursor(db: Database, query: dict[str, Any], fields: Sequence[str],
                   batch_size: int = EXPORT_BATCH_SIZE) -> Any:
     projection = {"_id": 0, **{field: 1 for field in fields}}
-    return (db[ARTICLES].find(article_query(db, flt), projection, allow_disk_use=True)
+    return (db[ARTICLES].find(query, projection, allow_disk_use=True)
             .sort(NEWEST_FIRST).batch_size(batch_size).max_time_ms(EXPORT_TIME_LIMIT_MS))
 
 
@@ -184,37 +185,41 @@ def _batches(cursor: Any, fields: Sequence[str], size: int) -> Iterator[list[dic
         yield batch
 
 
-def export_articles(db: Database, flt: ArticleFilter, fmt: ExportFormat, output: str | Path | IO[str],
-                    fields: Sequence[str] | None = None, progress: Progress | None = None,
+def export_articles(db: Database, flt: ArticleFilter, fmt: ExportFormat,
+                    output: str | Path | IO[str], fields: Sequence[str] | None = None,
+                    progress: Progress | None = None,
                     batch_size: int = EXPORT_BATCH_SIZE) -> int:
     """Write the matching articles, newest first, to a path or (JSON Lines and CSV) an open
     text stream; returns how many. A path is written under a temporary name and renamed
     at the end, so a failed export never leaves a file that looks complete."""
     if fmt not in get_args(ExportFormat):
         raise QueryError(f"format: one of {', '.join(get_args(ExportFormat))}, not {fmt!r}")
-    if fmt == "parquet" and not isinstance(output, (str, Path)):
+    to_file = isinstance(output, (str, Path))
+    if fmt == "parquet" and not to_file:
         raise QueryError("parquet is written to a file, not a stream")
     if batch_size < 1:
         raise QueryError("batch size: a whole number from 1")
     columns = export_fields(fields)
-    total = count_matching(db, article_query(db, flt))
-    cursor = export_cursor(db, flt, columns, batch_size)
-    if not isinstance(output, (str, Path)):
-        return _write_all(cursor, _open_writer(fmt, output, columns), columns, total, progress, batch_size)
+    query = article_query(db, flt)
+    total = count_matching(db, query)
+
+    def write_all(writer: Any) -> int:
+        return _write_all(export_cursor(db, query, columns, batch_size), writer, columns, total,
+                          progress, batch_size)
+
+    if not to_file:
+        return write_all(_open_writer(fmt, output, columns))
     final = Path(output)
     partial = final.with_name(f".{final.name}.partial")
     try:
         if fmt == "parquet":
-            written = _write_all(cursor, ParquetBatchWriter(partial, columns), columns, total,
-                                 progress, batch_size)
+            written = write_all(ParquetBatchWriter(partial, columns))
         else:
             with partial.open("w", encoding="utf-8", newline="") as stream:
-                written = _write_all(cursor, _open_writer(fmt, stream, columns), columns, total,
-                                     progress, batch_size)
+                written = write_all(_open_writer(fmt, stream, columns))
         os.replace(partial, final)
     finally:
         partial.unlink(missing_ok=True)
-        cursor.close()
     return written
 
 
@@ -232,6 +237,7 @@ def _write_all(cursor: Any, writer: Any, fields: Sequence[str], total: int,
             if progress:
                 progress(done, total)
     finally:
+        cursor.close()
         writer.close()
     if progress and not done:
         progress(0, total)
