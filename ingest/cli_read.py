@@ -60,7 +60,6 @@ def args_filter(args: argparse.Namespace) -> ArticleFilter:
 
 @contextlib.contextmanager
 def open_database(args: argparse.Namespace) -> Iterator[Database]:
-
     uri = args.mongo_uri or os.environ.get("MONGO_URI")
     with mongo_store(uri, args.data_dir / "store") as store_uri, connect(store_uri) as client:
         yield client[args.database]
