@@ -16,6 +16,7 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = Path("data")
 EXIT_LOCKED = 75  # EX_TEMPFAIL: a scheduler may simply try again later
+SERVE_TIMEOUT_MS = 15_000  # any one store operation behind a web request
 
 
 def _project_settings(overrides: dict[str, Any]) -> Any:
@@ -310,6 +311,35 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The read-only web app over the store, until Ctrl-C (or SIGTERM)."""
+    import signal
+
+    from ingest.store.client import connect
+    from ingest.web import create_app
+    from ingest.web.server import WebServer, is_loopback, trusted_hosts
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # waitress stops on it; the embedded store is then stopped too
+
+    signal.signal(signal.SIGTERM, stop)
+    uri = args.mongo_uri or os.environ.get("MONGO_URI")
+    with mongo_store(uri, args.data_dir / "store") as store_uri, \
+            connect(store_uri, timeoutMS=SERVE_TIMEOUT_MS) as client:
+        app = create_app(client[args.database], trusted_hosts=trusted_hosts(args.host))
+        try:
+            server = WebServer(app, host=args.host, port=args.port, threads=args.threads)
+        except OSError as exc:
+            print(f"error: cannot listen on {args.host} port {args.port}: {exc}", file=sys.stderr)
+            return 2
+        if not is_loopback(args.host):
+            print(f"warning: listening on {args.host}: other machines can reach it, and it has "
+                  "no login", file=sys.stderr)
+        print(f"serving {server.url} (database {args.database}; Ctrl-C stops)", flush=True)
+        server.serve_forever()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ingest", description="News crawling and ingestion.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -366,6 +396,18 @@ def build_parser() -> argparse.ArgumentParser:
                           help="folders holding html/ and ground-truth.json or truth.json")
     evaluate.add_argument("--no-compare", action="store_true", help="skip trafilatura and htmldate")
     evaluate.set_defaults(func=cmd_eval)
+
+    serve = sub.add_parser("serve", help="read-only web app: search, articles, revisions, stats, JSON")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: 127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=int, default=8080, help="port (default: 8080; 0: any free one)")
+    serve.add_argument("--threads", type=int, default=4, help="requests served at once (default: 4)")
+    store_options(serve)
+    serve.set_defaults(func=cmd_serve)
+
+    from ingest.cli_read import add_read_commands
+
+    add_read_commands(sub, store_options)
 
     sites = sub.add_parser("sites", help="list the bundled site profiles")
     sites.set_defaults(func=cmd_sites)
