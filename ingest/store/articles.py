@@ -83,8 +83,12 @@ def write_articles(db: Database, items: Iterable[Mapping[str, Any]],
                    now: datetime | None = None) -> WriteResult:
     """Upsert a batch; keep the stored version of each changed article in revisions.
 
-    Safe to retry after a failure: revisions are keyed on (canonical_url, revision) and
-    replacements are idempotent."""
+    New articles are inserted and stored ones replaced by _id: the embedded store runs an
+    update filtered on any other field as a scan of the collection (15 ms per article at
+    2,000 stored, growing with the corpus), an insert or an _id replacement in ~0.3 ms.
+    The unique index on canonical_url turns a racing writer's insert into a duplicate-key
+    error, retried as an upsert on the key. Safe to retry after a failure: revisions are
+    keyed on (canonical_url, revision) and replacements are idempotent."""
     now = now or datetime.now(timezone.utc)
     batch = {item["canonical_url"]: item for item in items}
     result = WriteResult()
@@ -92,7 +96,7 @@ def write_articles(db: Database, items: Iterable[Mapping[str, Any]],
         return result
     previous = {d["canonical_url"]: d for d in
                 db[ARTICLES].find({"canonical_url": {"$in": list(batch)}})}
-    revision_ops, article_ops, outcomes = [], [], []
+    revision_ops, article_ops, documents, outcomes = [], [], [], []
     for key, item in batch.items():
         old = previous.get(key)
         doc, outcome = build_document(item, old, now)
@@ -104,14 +108,17 @@ def write_articles(db: Database, items: Iterable[Mapping[str, Any]],
             archived = {k: v for k, v in old.items() if k != "_id"}
             archived.update(article_id=old["_id"], archived_at=now)
             revision_ops.append(InsertOne(archived))
-        article_ops.append(ReplaceOne({"canonical_url": key}, doc, upsert=True))
+        article_ops.append(InsertOne(doc) if old is None else ReplaceOne({"_id": old["_id"]}, doc, upsert=True))
+        documents.append(doc)
         outcomes.append((key, outcome))
     if revision_ops:
         _bulk(db[REVISIONS], revision_ops, tolerate_duplicates=True)
     failed_indexes = _bulk(db[ARTICLES], article_ops) if article_ops else {}
     raced = [i for i, (code, _) in failed_indexes.items() if code == DUPLICATE_KEY]
-    if raced:  # another writer inserted the key between our read and our upsert: now it matches
-        retried = _bulk(db[ARTICLES], [article_ops[i] for i in raced])
+    if raced:  # another writer inserted the key between our read and our write: replace theirs
+        retried = _bulk(db[ARTICLES], [ReplaceOne({"canonical_url": outcomes[i][0]},
+                                                  {k: v for k, v in documents[i].items() if k != "_id"},
+                                                  upsert=True) for i in raced])
         for position, index in enumerate(raced):
             if position in retried:
                 failed_indexes[index] = retried[position]
