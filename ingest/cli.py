@@ -16,6 +16,7 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = Path("data")
 EXIT_LOCKED = 75  # EX_TEMPFAIL: a scheduler may simply try again later
+CRAWL_CONFLICT = "crawl_conflict"  # ingest.distributed.scheduler's close reason
 
 
 def _project_settings(overrides: dict[str, Any]) -> Any:
@@ -73,7 +74,8 @@ def crawl_exit_code(stats: dict[str, Any], max_error_rate: float = 0.2) -> int:
     link found at all, too many failed requests, or articles that could not be stored."""
     if stats.get("finish_reason") != "finished":
         return 1
-    if not stats.get("listing/article_links"):
+    # A worker of a shared crawl may have fetched only articles: the crawl's count decides.
+    if not (stats.get("listing/article_links") or stats.get("distributed/crawl/listing/article_links")):
         print("error: no article link was found on any listing page", file=sys.stderr)
         return 1
     requests = stats.get("downloader/request_count", 0)
@@ -127,9 +129,26 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         spider_args["full"] = "true"
     if args.entry:
         spider_args["entry_points"] = args.entry
+    uri = args.mongo_uri or os.environ.get("MONGO_URI")
+    if args.redis_url:  # in the environment, not a setting: Scrapy logs settings, URLs hold passwords
+        os.environ["REDIS_URL"] = args.redis_url
+    if os.environ.get("REDIS_URL"):
+        from ingest.store.client import redact_uri
+
+        # A shared crawl: other workers of this site may run here too. The crawl's parameters
+        # in Redis refuse a conflicting start; the frontier there is what a restart resumes.
+        print(f"frontier: shared, in {redact_uri(os.environ['REDIS_URL'])}", file=sys.stderr)
+        with mongo_store(uri, args.data_dir / "store") as store_uri:
+            settings = _crawl_settings(args, store_uri)
+            stats = run_crawl(spider_args, settings)
+            print_run(stats)
+        if stats.get("finish_reason") == CRAWL_CONFLICT:
+            print(f"error: a crawl of {args.site} with other parameters is under way in Redis",
+                  file=sys.stderr)
+            return EXIT_LOCKED
+        return crawl_exit_code(stats, float(settings.get("INGEST_MAX_ERROR_RATE", 0.2)))
     from ingest.runlock import LockHeld, RunLock
 
-    uri = args.mongo_uri or os.environ.get("MONGO_URI")
     lock = RunLock(args.data_dir / "locks" / f"{Path(args.site).stem}.lock")
     try:
         lock.acquire()
@@ -337,6 +356,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "feed, rest (default: the profile's)")
     crawl.add_argument("--full", action="store_true",
                        help="full re-crawl: every listing page and article, stored or not")
+    crawl.add_argument("--redis-url", metavar="URL",
+                       help="be one worker of a shared crawl: frontier and duplicate filter in "
+                            "this Redis (default: $REDIS_URL; unset: a local crawl)")
     store_options(crawl)
     log_options(crawl)
     crawl.set_defaults(func=cmd_crawl)

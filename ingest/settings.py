@@ -45,6 +45,15 @@ ITEM_PIPELINES = {
     "pipelines.mongo.MongoPipeline": 900,
 }
 
+# Distributed mode (ingest.distributed): with INGEST_REDIS_URL or $REDIS_URL set, workers share
+# the frontier and duplicate filter in Redis, under keys ingest:<site>:<INGEST_REDIS_CRAWL>.
+ADDONS = {"ingest.distributed.SharedCrawl": 0}
+INGEST_REDIS_URL = None
+INGEST_REDIS_CRAWL = "main"
+# A worker whose heartbeat stops for this long is dead: its in-flight requests are re-queued.
+INGEST_REDIS_LEASE = 30.0
+INGEST_REDIS_HEARTBEAT = 1.0
+
 EXTENSIONS = {
     "ingest.progress.CrawlProgress": 500,
 }

@@ -40,6 +40,11 @@ class MongoPipeline:
         # Articles handed to the store but not yet written; above max_pending, new ones wait.
         self.in_flight = 0
         self.max_pending = 4 * self.buffer_size
+        # Articles are numbered as accepted; `writing` maps the first number of each batch being
+        # written to its size, so that mongo/durable_upto can tell how far all are settled.
+        self.accepted = 0
+        self.writing: dict[int, int] = {}
+        self.idle_flush: asyncio.Task[None] | None = None
         self.client: Any = None
         self.write_concern = WriteConcern()
         self.started_at: datetime | None = None
@@ -61,6 +66,7 @@ class MongoPipeline:
             w=int(w) if str(w).isdigit() else w or None,
             j=settings.getbool("MONGO_JOURNAL") if settings.get("MONGO_JOURNAL") is not None else None)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(pipeline.spider_idle, signal=signals.spider_idle)
         return pipeline
 
     @property
@@ -86,20 +92,37 @@ class MongoPipeline:
             self.stats.inc_value("mongo/backpressure_waits")
             await asyncio.sleep(0.1)
         self.buffer.append(ItemAdapter(item).asdict())
+        self.accepted += 1
+        self.stats.inc_value("mongo/accepted")
         self.stats.max_value("mongo/max_pending", self.in_flight + len(self.buffer))
         if len(self.buffer) >= self.buffer_size:
-            batch, self.buffer = self.buffer, []
-            self.in_flight += len(batch)
-            try:
-                await asyncio.to_thread(self._write, batch)
-            finally:
-                self.in_flight -= len(batch)
+            await self._flush()
         return item
 
-    async def close_spider(self) -> None:
+    async def _flush(self) -> None:
         batch, self.buffer = self.buffer, []
-        if batch:
+        if not batch:
+            return
+        first = self.accepted - len(batch)
+        self.writing[first] = len(batch)
+        self.in_flight += len(batch)
+        try:
             await asyncio.to_thread(self._write, batch)
+        finally:
+            self.in_flight -= len(batch)
+            del self.writing[first]
+            settled = min(self.writing, default=self.accepted - len(self.buffer))
+            self.stats.set_value("mongo/durable_upto", min(settled, self.accepted - len(self.buffer)))
+
+    def spider_idle(self, spider: Any) -> None:
+        """A crawl waiting for work (a shared crawl's worker) writes what it holds meanwhile."""
+        if self.buffer and (self.idle_flush is None or self.idle_flush.done()):
+            self.idle_flush = asyncio.ensure_future(self._flush())
+
+    async def close_spider(self) -> None:
+        if self.idle_flush is not None:
+            await self.idle_flush
+        await self._flush()
         if self.late_listings:
             await asyncio.to_thread(self._add_listings)
 
