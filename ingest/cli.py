@@ -250,6 +250,32 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_frontier(args: argparse.Namespace) -> int:
+    """A shared crawl's state in Redis, as JSON; --reset forgets the crawl."""
+    import json
+
+    from ingest.distributed import connect_redis, crawl_prefix
+    from ingest.distributed.frontier import SharedFrontier
+    from ingest.sites import ProfileError, load_profile
+    from ingest.store.client import redact_uri
+
+    url = args.redis_url or os.environ.get("REDIS_URL")
+    if not url:
+        print("error: give --redis-url or set REDIS_URL", file=sys.stderr)
+        return 2
+    try:
+        site = load_profile(args.site).name
+    except ProfileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    frontier = SharedFrontier(connect_redis(url), crawl_prefix(site, args.crawl), worker="cli")
+    if args.reset:
+        print(f"removed {frontier.reset()} keys of {frontier.prefix} in {redact_uri(url)}", file=sys.stderr)
+        return 0
+    print(json.dumps(frontier.status(), indent=2, default=str))
+    return 0
+
+
 def cmd_sites(args: argparse.Namespace) -> int:
     from ingest.sites import available_profiles, load_profile
 
@@ -369,6 +395,14 @@ def build_parser() -> argparse.ArgumentParser:
     store_options(demo)
     log_options(demo)
     demo.set_defaults(func=cmd_demo, data_dir=DEFAULT_DATA_DIR / "demo", database="demo")
+
+    frontier = sub.add_parser("frontier", help="a shared crawl's frontier in Redis: queue, workers, counters")
+    frontier.add_argument("--site", required=True, help="site profile name or TOML path")
+    frontier.add_argument("--crawl", default="main", help="the crawl's name (INGEST_REDIS_CRAWL)")
+    frontier.add_argument("--redis-url", metavar="URL", help="default: $REDIS_URL")
+    frontier.add_argument("--reset", action="store_true",
+                          help="forget the crawl: queued and seen requests, workers, counters")
+    frontier.set_defaults(func=cmd_frontier)
 
     summary = sub.add_parser("summary", help="what the store holds")
     summary.add_argument("--site")

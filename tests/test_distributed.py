@@ -164,3 +164,9 @@ def test_a_worker_with_other_parameters_is_refused(big_site, mongo_uri, redis_ur
     with connect(mongo_uri) as client:
         assert client["distributed_refused"][ARTICLES].count_documents({}) == 0
         client.drop_database("distributed_refused")
+
+    frontier_command = [sys.executable, "-m", "ingest", "frontier", "--site", "demo", "--redis-url", redis_url]
+    shown = subprocess.run(frontier_command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert json.loads(shown.stdout)["params"] == {"site": "demo", "full": True}
+    subprocess.run(frontier_command + ["--reset"], cwd=ROOT, check=True, capture_output=True, timeout=60)
+    assert not server.exists("ingest:demo:main:params")
