@@ -145,19 +145,20 @@ def _bulk(collection: Any, ops: list[Any], tolerate_duplicates: bool = False
 def add_listings(db: Database, listings: Mapping[str, Iterable[str]]) -> int:
     """Add categories to the listed_in of stored articles (found by URL or canonical URL);
     articles whose pages named no category take these as their categories. Returns how
-    many articles changed."""
-    ops = []
+    many articles changed. $addToSet, not a replacement: workers of a shared crawl may add
+    to one article at once."""
+    changed = 0
     for url, names in listings.items():
-        doc = db[ARTICLES].find_one({"$or": [{"url": url}, {"canonical_url": url}]})
+        doc = db[ARTICLES].find_one({"$or": [{"url": url}, {"canonical_url": url}]},
+                                    {"listed_in": 1, "categories": 1})
         if doc is None:
             continue
-        merged = sorted(set(doc.get("listed_in") or []) | set(names))
-        if merged == doc.get("listed_in"):
+        missing = sorted(set(names) - set(doc.get("listed_in") or []))
+        if not missing:
             continue
-        doc["listed_in"] = merged
+        update: dict[str, Any] = {"listed_in": {"$each": missing}}
         if not doc.get("categories"):
-            doc["categories"] = merged
-        ops.append(ReplaceOne({"_id": doc["_id"]}, doc))
-    if ops:
-        db[ARTICLES].bulk_write(ops, ordered=False)
-    return len(ops)
+            update["categories"] = {"$each": sorted(set(names) | set(doc.get("listed_in") or []))}
+        db[ARTICLES].update_one({"_id": doc["_id"]}, {"$addToSet": update})
+        changed += 1
+    return changed
