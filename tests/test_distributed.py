@@ -91,7 +91,7 @@ def worker_command(base_url: str, mongo_uri: str, database: str, data_dir: Path,
     return [sys.executable, "-m", "ingest", "crawl", "--site", "demo", "--base-url", base_url,
             "--all-categories", "--mongo-uri", mongo_uri, "--database", database,
             "--data-dir", str(data_dir), "--redis-url", redis_url, "--log-level", "WARNING",
-            "--set", "MONGO_BUFFER_SIZE=50", "--set", "INGEST_REDIS_LEASE=3"]
+            "--set", "INGEST_REDIS_LEASE=3"]
 
 
 def test_three_workers_one_killed_store_every_article_once(big_site, mongo_uri, redis_url, server,
@@ -110,7 +110,7 @@ def test_three_workers_one_killed_store_every_article_once(big_site, mongo_uri, 
         deadline = time.monotonic() + 300
         while articles.count_documents({}) < 0.35 * ARTICLES_ON_SITE and time.monotonic() < deadline:
             assert all(w.poll() is None for w in workers), "a worker ended before the kill"
-            time.sleep(0.2)
+            time.sleep(0.5)
         victim = workers[0]
         victim.send_signal(signal.SIGKILL)
         victim.communicate(timeout=30)
