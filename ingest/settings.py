@@ -53,10 +53,8 @@ INGEST_REDIS_CRAWL = "main"
 # A worker whose heartbeat stops for this long is dead: its in-flight requests are re-queued.
 INGEST_REDIS_LEASE = 30.0
 INGEST_REDIS_HEARTBEAT = 1.0
-# The add-on also sets SCHEDULER, DUPEFILTER_CLASS, SCHEDULER_PERSIST and
-# INGEST_LISTINGS_FROM_DUPLICATES (the categories of article links filtered as duplicates go to
-# the store at the end: another worker may have fetched the article). Not set here: project
-# settings would override the add-on's.
+# The add-on sets SCHEDULER, DUPEFILTER_CLASS and SCHEDULER_PERSIST (not here: project settings
+# would override the add-on's).
 
 EXTENSIONS = {
     "ingest.progress.CrawlProgress": 500,

@@ -67,8 +67,6 @@ class MongoPipeline:
             j=settings.getbool("MONGO_JOURNAL") if settings.get("MONGO_JOURNAL") is not None else None)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(pipeline.spider_idle, signal=signals.spider_idle)
-        if settings.getbool("INGEST_LISTINGS_FROM_DUPLICATES"):
-            crawler.signals.connect(pipeline.request_dropped, signal=signals.request_dropped)
         return pipeline
 
     @property
@@ -115,12 +113,6 @@ class MongoPipeline:
             del self.writing[first]
             settled = min(self.writing, default=self.accepted - len(self.buffer))
             self.stats.set_value("mongo/durable_upto", min(settled, self.accepted - len(self.buffer)))
-
-    def request_dropped(self, request: Any, spider: Any) -> None:
-        """In a shared crawl, an article request found to be a duplicate was most likely queued
-        by another worker, which never learns this listing's categories: add them at the end."""
-        if request.meta.get("listed_in"):
-            self.late_listings.setdefault(request.url, set()).update(request.meta["listed_in"])
 
     def spider_idle(self, spider: Any) -> None:
         """A crawl waiting for work (a shared crawl's worker) writes what it holds meanwhile."""

@@ -46,4 +46,3 @@ class SharedCrawl:
         settings.set("SCHEDULER_QUEUE_CLASS", "scrapy_redis.queue.PriorityQueue", priority="addon")
         # The crawl's end, not a worker's, clears the frontier (SharedScheduler.close).
         settings.set("SCHEDULER_PERSIST", True, priority="addon")
-        settings.set("INGEST_LISTINGS_FROM_DUPLICATES", True, priority="addon")

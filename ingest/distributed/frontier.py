@@ -8,6 +8,7 @@ Keys under `prefix` (one crawl of one site):
     dupefilter        SET   scrapy-redis RFPDupeFilter fingerprints
     params            STR   the crawl's parameters (JSON); a worker with others is refused
     stats             HASH  crawl-wide counters, summed over workers
+    listings          SET   "<url>\\n<category>" of article links filtered as duplicates
     workers           HASH  worker id -> JSON (host, pid, crawl_id, since)
     seeding           SET   workers still yielding their start requests
     alive:<worker>    STR   the worker's lease, renewed by its heartbeat (PX)
@@ -90,7 +91,7 @@ local current = redis.call('GET', KEYS[1])
 if current and current ~= ARGV[1] then return current end
 if not current then
   redis.call('SET', KEYS[1], ARGV[1])
-  redis.call('DEL', KEYS[2])
+  redis.call('DEL', KEYS[2], KEYS[6])
 end
 redis.call('HSET', KEYS[3], ARGV[2], ARGV[3])
 redis.call('SET', KEYS[4], '1', 'PX', ARGV[4])
@@ -120,6 +121,7 @@ class SharedFrontier:
         self.seeding_key = f"{prefix}:seeding"
         self.stats_key = f"{prefix}:stats"
         self.params_key = f"{prefix}:params"
+        self.listings_key = f"{prefix}:listings"
         self.alive_key = f"{prefix}:alive:{worker}"
         self.inflight_key = f"{prefix}:inflight:{worker}"
         self.info = "{}"
@@ -136,7 +138,7 @@ class SharedFrontier:
         wanted = json.dumps(params, sort_keys=True)
         self.info = json.dumps(dict(info))
         answer = self._join(keys=[self.params_key, self.stats_key, self.workers_key, self.alive_key,
-                                  self.seeding_key],
+                                  self.seeding_key, self.listings_key],
                             args=[wanted, self.worker, self.info, int(lease_seconds * 1000)])
         if isinstance(answer, bytes):
             raise CrawlConflict(f"a crawl with other parameters is under way at {self.prefix}: "
@@ -173,6 +175,21 @@ class SharedFrontier:
                 if delta:
                     pipe.hincrby(self.stats_key, name, delta)
             pipe.execute()
+
+    def add_listing(self, url: str, categories: Iterable[str]) -> None:
+        """An article link, found under these categories, that another worker may fetch."""
+        members = [f"{url}\n{category}" for category in categories]
+        if members:
+            self.server.sadd(self.listings_key, *members)
+
+    def take_listings(self) -> dict[str, set[str]]:
+        """The categories of every link added with add_listing, by URL; forgotten after."""
+        listings: dict[str, set[str]] = {}
+        for member in self.server.smembers(self.listings_key):
+            url, _, category = member.decode().partition("\n")
+            listings.setdefault(url, set()).add(category)
+        self.server.delete(self.listings_key)
+        return listings
 
     def requeue_dead(self) -> int:
         """Give the in-flight requests of workers whose lease expired back to the queue."""

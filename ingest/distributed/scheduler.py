@@ -17,18 +17,22 @@ import time
 import uuid
 from typing import Any
 
+import redis
 from scrapy import Request, signals
 from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
+from pymongo.errors import PyMongoError
+
 from ingest.distributed import connect_redis, crawl_prefix, redis_url
 from ingest.distributed.frontier import CrawlConflict, SharedFrontier, request_id
+from ingest.store.articles import add_listings
+from ingest.store.client import connect, mongo_uri_from_env
 
 logger = logging.getLogger(__name__)
 
-LEASE_META = "ingest_lease"
 CONFLICT_REASON = "crawl_conflict"  # ingest.cli maps it to exit 75
 # Counters summed over the workers of a crawl (kept in Redis, copied into each worker's stats
 # at its end as distributed/crawl/<name>).
@@ -106,6 +110,9 @@ class SharedScheduler(Scheduler):
         data = self.queue._encode_request(request)
         if not self.frontier.push(fingerprint, data, -request.priority):
             self.df.log(request, self.spider)
+            # The worker that fetches the article may never see this listing: the store gets
+            # its categories at the end of the crawl, whoever survives to it.
+            self.frontier.add_listing(request.url, request.meta.get("listed_in") or ())
             return False
         self.stats.inc_value("scheduler/enqueued/redis")
         return True
@@ -115,15 +122,18 @@ class SharedScheduler(Scheduler):
         if data is None:
             return None
         request = self.queue._decode_request(data)
-        lease = request_id(data)
-        request.meta[LEASE_META] = lease
-        self.leased[lease] = request
+        self.leased[request_id(data)] = request
         self.stats.inc_value("scheduler/dequeued/redis")
         return request
 
     def heartbeat(self) -> None:
-        self.frontier.heartbeat(self.lease_seconds)
-        self.ack()
+        try:
+            self.frontier.heartbeat(self.lease_seconds)
+            self.ack()
+        except redis.RedisError as exc:  # keep beating: a LoopingCall that raises stops
+            self.stats.inc_value("distributed/redis_errors")
+            logger.warning("Redis unavailable for the heartbeat: %s", exc)
+            return
         slot = self.crawler.engine._slot
         if slot is not None and self.frontier.pending():
             slot.nextcall.schedule()  # others' requests: fetch them now, not at the engine's 5 s tick
@@ -140,13 +150,10 @@ class SharedScheduler(Scheduler):
                 self.done.append((lease, accepted))
         durable = self.stats.get_value("mongo/durable_upto", 0)
         ready = [lease for lease, mark in self.done if mark <= durable]
+        totals = {name: self.stats.get_value(name, 0) for name in CRAWL_COUNTERS}
+        self.frontier.ack(ready, {name: value - self.pushed.get(name, 0) for name, value in totals.items()})
         self.done = [(lease, mark) for lease, mark in self.done if mark > durable]
-        counters = {}
-        for name in CRAWL_COUNTERS:
-            value = self.stats.get_value(name, 0)
-            counters[name] = value - self.pushed.get(name, 0)
-            self.pushed[name] = value
-        self.frontier.ack(ready, counters)
+        self.pushed = totals
         self.stats.inc_value("distributed/acked", len(ready))
 
     def spider_idle(self, spider: Any) -> None:
@@ -164,6 +171,19 @@ class SharedScheduler(Scheduler):
             self.stats.inc_value("distributed/idle_waits")
             raise DontCloseSpider
 
+    def store_listings(self, listings: dict[str, set[str]]) -> None:
+        settings = self.crawler.settings
+        uri = mongo_uri_from_env(settings.get("MONGO_URI"))
+        if not listings or not uri:
+            return
+        try:
+            with connect(uri) as client:
+                changed = add_listings(client[settings.get("MONGO_DATABASE", "news")], listings)
+        except PyMongoError as exc:
+            logger.error("could not record the categories of %d duplicate links: %s", len(listings), exc)
+            return
+        self.stats.inc_value("mongo/listings_added", changed)
+
     def has_pending_requests(self) -> bool:
         return self.frontier is not None and self.frontier.pending() > 0
 
@@ -176,5 +196,6 @@ class SharedScheduler(Scheduler):
         self.frontier.leave()  # anything not done goes back to the queue
         if reason == "finished" and self.frontier.finish():
             logger.info("the shared crawl %s is complete; its frontier is cleared", self.frontier.prefix)
+            self.store_listings(self.frontier.take_listings())
         for name, value in self.frontier.crawl_stats().items():
             self.stats.set_value(f"distributed/crawl/{name}", value)
