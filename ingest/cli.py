@@ -137,6 +137,10 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
         # A shared crawl: other workers of this site may run here too. The crawl's parameters
         # in Redis refuse a conflicting start; the frontier there is what a restart resumes.
+        if not uri:  # each worker would start an embedded store of its own
+            print("error: the workers of a shared crawl need a shared store: give --mongo-uri "
+                  "or set MONGO_URI", file=sys.stderr)
+            return 2
         print(f"frontier: shared, in {redact_uri(os.environ['REDIS_URL'])}", file=sys.stderr)
         with mongo_store(uri, args.data_dir / "store") as store_uri:
             settings = _crawl_settings(args, store_uri)

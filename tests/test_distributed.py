@@ -4,6 +4,7 @@ SIGKILLed worker's requests are re-queued, every article is stored once."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -168,6 +169,12 @@ def test_a_worker_with_other_parameters_is_refused(big_site, mongo_uri, redis_ur
     with connect(mongo_uri) as client:
         assert client["distributed_refused"][ARTICLES].count_documents({}) == 0
         client.drop_database("distributed_refused")
+
+    no_store = [part for part in worker_command(demo.base_url, mongo_uri, "x", tmp_path, redis_url)
+                if part not in ("--mongo-uri", mongo_uri)]
+    env = {k: v for k, v in os.environ.items() if k != "MONGO_URI"}
+    refused = subprocess.run(no_store, cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
+    assert refused.returncode == 2 and "need a shared store" in refused.stderr
 
     frontier_command = [sys.executable, "-m", "ingest", "frontier", "--site", "demo", "--redis-url", redis_url]
     shown = subprocess.run(frontier_command, cwd=ROOT, capture_output=True, text=True, timeout=60)
