@@ -147,18 +147,32 @@ def add_listings(db: Database, listings: Mapping[str, Iterable[str]]) -> int:
     articles whose pages named no category take these as their categories. Returns how
     many articles changed. $addToSet, not a replacement: workers of a shared crawl may add
     to one article at once."""
+    wanted = {url: set(names) for url, names in listings.items()}
+    projection = {"url": 1, "canonical_url": 1, "listed_in": 1, "categories": 1}
+    found: dict[str, dict[str, Any]] = {}
+    urls = list(wanted)
+    for start in range(0, len(urls), 500):  # batched: one query per field and chunk, not per URL
+        chunk = urls[start:start + 500]
+        for doc in db[ARTICLES].find({"canonical_url": {"$in": chunk}}, projection):
+            found[doc["canonical_url"]] = doc
+        rest = [url for url in chunk if url not in found]
+        if rest:
+            for doc in db[ARTICLES].find({"url": {"$in": rest}}, projection):
+                found.setdefault(doc["url"], doc)
     changed = 0
-    for url, names in listings.items():
-        doc = db[ARTICLES].find_one({"$or": [{"url": url}, {"canonical_url": url}]},
-                                    {"listed_in": 1, "categories": 1})
-        if doc is None:
-            continue
-        missing = sorted(set(names) - set(doc.get("listed_in") or []))
+    updates: dict[Any, tuple[set[str], dict[str, Any]]] = {}
+    for url, names in wanted.items():
+        doc = found.get(url)
+        if doc is not None:
+            merged, _ = updates.setdefault(doc["_id"], (set(), doc))
+            merged.update(names)
+    for doc_id, (names, doc) in updates.items():
+        missing = sorted(names - set(doc.get("listed_in") or []))
         if not missing:
             continue
         update: dict[str, Any] = {"listed_in": {"$each": missing}}
         if not doc.get("categories"):
-            update["categories"] = {"$each": sorted(set(names) | set(doc.get("listed_in") or []))}
-        db[ARTICLES].update_one({"_id": doc["_id"]}, {"$addToSet": update})
+            update["categories"] = {"$each": sorted(names | set(doc.get("listed_in") or []))}
+        db[ARTICLES].update_one({"_id": doc_id}, {"$addToSet": update})
         changed += 1
     return changed
