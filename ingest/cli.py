@@ -17,6 +17,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = Path("data")
 EXIT_LOCKED = 75  # EX_TEMPFAIL: a scheduler may simply try again later
 SERVE_TIMEOUT_MS = 15_000  # any one store operation behind a web request
+CRAWL_CONFLICT = "crawl_conflict"  # ingest.distributed.scheduler's close reason
 
 
 def _project_settings(overrides: dict[str, Any]) -> Any:
@@ -74,7 +75,8 @@ def crawl_exit_code(stats: dict[str, Any], max_error_rate: float = 0.2) -> int:
     link found at all, too many failed requests, or articles that could not be stored."""
     if stats.get("finish_reason") != "finished":
         return 1
-    if not stats.get("listing/article_links"):
+    # A worker of a shared crawl may have fetched only articles: the crawl's count decides.
+    if not (stats.get("listing/article_links") or stats.get("distributed/crawl/listing/article_links")):
         print("error: no article link was found on any listing page", file=sys.stderr)
         return 1
     requests = stats.get("downloader/request_count", 0)
@@ -128,9 +130,30 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         spider_args["full"] = "true"
     if args.entry:
         spider_args["entry_points"] = args.entry
+    uri = args.mongo_uri or os.environ.get("MONGO_URI")
+    if args.redis_url:  # in the environment, not a setting: Scrapy logs settings, URLs hold passwords
+        os.environ["REDIS_URL"] = args.redis_url
+    if os.environ.get("REDIS_URL"):
+        from ingest.store.client import redact_uri
+
+        # A shared crawl: other workers of this site may run here too. The crawl's parameters
+        # in Redis refuse a conflicting start; the frontier there is what a restart resumes.
+        if not uri:  # each worker would start an embedded store of its own
+            print("error: the workers of a shared crawl need a shared store: give --mongo-uri "
+                  "or set MONGO_URI", file=sys.stderr)
+            return 2
+        print(f"frontier: shared, in {redact_uri(os.environ['REDIS_URL'])}", file=sys.stderr)
+        with mongo_store(uri, args.data_dir / "store") as store_uri:
+            settings = _crawl_settings(args, store_uri)
+            stats = run_crawl(spider_args, settings)
+            print_run(stats)
+        if stats.get("finish_reason") == CRAWL_CONFLICT:
+            print(f"error: a crawl of {args.site} with other parameters is under way in Redis",
+                  file=sys.stderr)
+            return EXIT_LOCKED
+        return crawl_exit_code(stats, float(settings.get("INGEST_MAX_ERROR_RATE", 0.2)))
     from ingest.runlock import LockHeld, RunLock
 
-    uri = args.mongo_uri or os.environ.get("MONGO_URI")
     lock = RunLock(args.data_dir / "locks" / f"{Path(args.site).stem}.lock")
     try:
         lock.acquire()
@@ -229,6 +252,32 @@ def cmd_summary(args: argparse.Namespace) -> int:
     uri = args.mongo_uri or os.environ.get("MONGO_URI")
     with mongo_store(uri, args.data_dir / "store") as store_uri:
         print_summary(store_uri, args.database, args.site)
+    return 0
+
+
+def cmd_frontier(args: argparse.Namespace) -> int:
+    """A shared crawl's state in Redis, as JSON; --reset forgets the crawl."""
+    import json
+
+    from ingest.distributed import connect_redis, crawl_prefix
+    from ingest.distributed.frontier import SharedFrontier
+    from ingest.sites import ProfileError, load_profile
+    from ingest.store.client import redact_uri
+
+    url = args.redis_url or os.environ.get("REDIS_URL")
+    if not url:
+        print("error: give --redis-url or set REDIS_URL", file=sys.stderr)
+        return 2
+    try:
+        site = load_profile(args.site).name
+    except ProfileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    frontier = SharedFrontier(connect_redis(url), crawl_prefix(site, args.crawl), worker="cli")
+    if args.reset:
+        print(f"removed {frontier.reset()} keys of {frontier.prefix} in {redact_uri(url)}", file=sys.stderr)
+        return 0
+    print(json.dumps(frontier.status(), indent=2, default=str))
     return 0
 
 
@@ -367,6 +416,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "feed, rest (default: the profile's)")
     crawl.add_argument("--full", action="store_true",
                        help="full re-crawl: every listing page and article, stored or not")
+    crawl.add_argument("--redis-url", metavar="URL",
+                       help="be one worker of a shared crawl: frontier and duplicate filter in "
+                            "this Redis (default: $REDIS_URL; unset: a local crawl)")
     store_options(crawl)
     log_options(crawl)
     crawl.set_defaults(func=cmd_crawl)
@@ -377,6 +429,14 @@ def build_parser() -> argparse.ArgumentParser:
     store_options(demo)
     log_options(demo)
     demo.set_defaults(func=cmd_demo, data_dir=DEFAULT_DATA_DIR / "demo", database="demo")
+
+    frontier = sub.add_parser("frontier", help="a shared crawl's frontier in Redis: queue, workers, counters")
+    frontier.add_argument("--site", required=True, help="site profile name or TOML path")
+    frontier.add_argument("--crawl", default="main", help="the crawl's name (INGEST_REDIS_CRAWL)")
+    frontier.add_argument("--redis-url", metavar="URL", help="default: $REDIS_URL")
+    frontier.add_argument("--reset", action="store_true",
+                          help="forget the crawl: queued and seen requests, workers, counters")
+    frontier.set_defaults(func=cmd_frontier)
 
     summary = sub.add_parser("summary", help="what the store holds")
     summary.add_argument("--site")

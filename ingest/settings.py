@@ -45,6 +45,17 @@ ITEM_PIPELINES = {
     "pipelines.mongo.MongoPipeline": 900,
 }
 
+# Distributed mode (ingest.distributed): with INGEST_REDIS_URL or $REDIS_URL set, workers share
+# the frontier and duplicate filter in Redis, under keys ingest:<site>:<INGEST_REDIS_CRAWL>.
+ADDONS = {"ingest.distributed.SharedCrawl": 0}
+INGEST_REDIS_URL = None
+INGEST_REDIS_CRAWL = "main"
+# A worker whose heartbeat stops for this long is dead: its in-flight requests are re-queued.
+INGEST_REDIS_LEASE = 30.0
+INGEST_REDIS_HEARTBEAT = 1.0
+# The add-on sets SCHEDULER, DUPEFILTER_CLASS and SCHEDULER_PERSIST (not here: project settings
+# would override the add-on's).
+
 EXTENSIONS = {
     "ingest.logsecrets.SecretSettingsLogFilter": 100,
     "ingest.progress.CrawlProgress": 500,

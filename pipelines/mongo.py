@@ -41,6 +41,10 @@ class MongoPipeline:
         self.in_flight = 0
         self.max_pending = 4 * self.buffer_size
         self.writes: set[asyncio.Future[None]] = set()
+        # Articles are numbered as accepted; `writing` maps the first number of each batch being
+        # written to its size, so that mongo/durable_upto can tell how far all are settled.
+        self.accepted = 0
+        self.writing: dict[int, int] = {}
         self.client: Any = None
         self.write_concern = WriteConcern()
         self.started_at: datetime | None = None
@@ -62,6 +66,7 @@ class MongoPipeline:
             w=int(w) if str(w).isdigit() else w or None,
             j=settings.getbool("MONGO_JOURNAL") if settings.get("MONGO_JOURNAL") is not None else None)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(pipeline.spider_idle, signal=signals.spider_idle)
         return pipeline
 
     @property
@@ -87,29 +92,43 @@ class MongoPipeline:
             self.stats.inc_value("mongo/backpressure_waits")
             await asyncio.sleep(0.1)
         self.buffer.append(ItemAdapter(item).asdict())
+        self.accepted += 1
+        self.stats.inc_value("mongo/accepted")
         self.stats.max_value("mongo/max_pending", self.in_flight + len(self.buffer))
         if len(self.buffer) >= self.buffer_size:
             # Written in the background: awaiting the store here would hold this item's
             # response in the scraper, and Scrapy stops downloading while many are held.
-            batch, self.buffer = self.buffer, []
-            self.in_flight += len(batch)
-            write = asyncio.ensure_future(self._write_in_thread(batch))
-            self.writes.add(write)
-            write.add_done_callback(self.writes.discard)
+            self._start_write()
         return item
 
-    async def _write_in_thread(self, batch: list[dict[str, Any]]) -> None:
+    def _start_write(self) -> None:
+        batch, self.buffer = self.buffer, []
+        if not batch:
+            return
+        first = self.accepted - len(batch)
+        self.writing[first] = len(batch)
+        self.in_flight += len(batch)
+        write = asyncio.ensure_future(self._write_in_thread(first, batch))
+        self.writes.add(write)
+        write.add_done_callback(self.writes.discard)
+
+    async def _write_in_thread(self, first: int, batch: list[dict[str, Any]]) -> None:
         try:
             await asyncio.to_thread(self._write, batch)
         finally:
             self.in_flight -= len(batch)
+            del self.writing[first]
+            settled = min(self.writing, default=self.accepted - len(self.buffer))
+            self.stats.set_value("mongo/durable_upto", min(settled, self.accepted - len(self.buffer)))
+
+    def spider_idle(self, spider: Any) -> None:
+        """A crawl waiting for work (a shared crawl's worker) writes what it holds meanwhile."""
+        self._start_write()
 
     async def close_spider(self) -> None:
-        if self.writes:
+        self._start_write()
+        while self.writes:
             await asyncio.gather(*self.writes)
-        batch, self.buffer = self.buffer, []
-        if batch:
-            await asyncio.to_thread(self._write, batch)
         if self.late_listings:
             await asyncio.to_thread(self._add_listings)
 

@@ -115,6 +115,28 @@ def test_mongo_pipeline_buffers_and_flushes_on_close(mongo_uri, database_name, d
     assert run["status"] == "finished" and run["counts"]["new"] == 3
 
 
+def test_mongo_pipeline_tells_how_far_accepted_articles_are_durable(mongo_uri, database_name, db):
+    """What a shared crawl's leases wait for; an idle crawl writes what it holds."""
+    crawler = make_crawler(MONGO_URI=mongo_uri, MONGO_DATABASE=database_name, MONGO_BUFFER_SIZE=2)
+    pipeline = MongoPipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    stats = crawler.stats
+
+    async def feed():
+        for n in range(3):
+            await pipeline.process_item(item(canonical_url=f"https://news.example/{n}/"))
+        await asyncio.gather(*pipeline.writes)
+        assert (stats.get_value("mongo/accepted"), stats.get_value("mongo/durable_upto")) == (3, 2)
+        pipeline.spider_idle(crawler.spider)
+        await asyncio.gather(*pipeline.writes)
+        assert stats.get_value("mongo/durable_upto") == 3
+        assert db[ARTICLES].count_documents({}) == 3
+        await pipeline.close_spider()
+
+    asyncio.run(feed())
+    pipeline.spider_closed(crawler.spider, "finished")
+
+
 def test_store_outage_dead_letters_instead_of_dropping(tmp_path):
     dead_port = free_port()
     crawler = make_crawler(MONGO_URI=f"mongodb://127.0.0.1:{dead_port}/?serverSelectionTimeoutMS=200",

@@ -309,7 +309,9 @@ class NewsSpider(scrapy.Spider):
             if url in self.extracted or stored is not None:  # not (or no longer) to be fetched
                 yield ListingUpdate(url=url, listed_in=new_categories)
         if stored is None:
-            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, meta=meta or {})
+            # listed_in: for the store, should the request be a duplicate of another worker's
+            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error,
+                                 meta={**(meta or {}), "listed_in": categories})
         elif not self.resume and self._due_for_refresh(stored):
             yield self._refresh_request(url, stored, meta)
         else:
@@ -371,8 +373,9 @@ class NewsSpider(scrapy.Spider):
                 fields["modified_raw"] = rest_post["modified_gmt"] + "+00:00"
         stats.inc_value("extract/articles")
         self.extracted.update((response.url, response.request.url))
-        listed_in = sorted(self.listed_in.get(response.url, ()) or
-                           self.listed_in.get(response.request.url, ()))
+        listed_in = sorted(set(self.listed_in.get(response.url, ()) or
+                               self.listed_in.get(response.request.url, ()))
+                           | set(response.meta.get("listed_in") or ()))  # another worker's listing
         item = ArticleItem(
             **fields,
             site=self.profile.name,

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import bson
-from pymongo import InsertOne, ReplaceOne
+from pymongo import InsertOne, ReplaceOne, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
@@ -152,20 +152,23 @@ def _bulk(collection: Any, ops: list[Any], tolerate_duplicates: bool = False
 def add_listings(db: Database, listings: Mapping[str, Iterable[str]]) -> int:
     """Add categories to the listed_in of stored articles (found by URL or canonical URL);
     articles whose pages named no category take these as their categories. Returns how
-    many articles changed."""
-    ops = []
-    stored = stored_by_url(db, list(listings))
+    many articles changed. $addToSet, not a replacement: workers of a shared crawl may add
+    to one article at once."""
+    stored = stored_by_url(db, list(listings), {"url": 1, "canonical_url": 1, "listed_in": 1, "categories": 1})
+    wanted: dict[Any, tuple[set[str], dict[str, Any]]] = {}
     for url, names in listings.items():
         doc = stored.get(url)
-        if doc is None:
+        if doc is not None:
+            wanted.setdefault(doc["_id"], (set(), doc))[0].update(names)
+    ops = []
+    for doc_id, (names, doc) in wanted.items():
+        missing = sorted(names - set(doc.get("listed_in") or []))
+        if not missing:
             continue
-        merged = sorted(set(doc.get("listed_in") or []) | set(names))
-        if merged == doc.get("listed_in"):
-            continue
-        doc["listed_in"] = merged
+        update: dict[str, Any] = {"listed_in": {"$each": missing}}
         if not doc.get("categories"):
-            doc["categories"] = merged
-        ops.append(ReplaceOne({"_id": doc["_id"]}, doc))
+            update["categories"] = {"$each": sorted(names | set(doc.get("listed_in") or []))}
+        ops.append(UpdateOne({"_id": doc_id}, {"$addToSet": update}))
     if ops:
         db[ARTICLES].bulk_write(ops, ordered=False)
     return len(ops)

@@ -22,7 +22,7 @@ def redact_uri(uri: str) -> str:
     """The URI safe for logs and run records: password masked, options dropped (some carry
     secrets, e.g. authMechanismProperties or tlsCertificateKeyFilePassword)."""
     without_options = uri.split("?", 1)[0]
-    return re.sub(r"(?<=://)([^:/@]+):([^@/]+)@", r"\1:***@", without_options)
+    return re.sub(r"(?<=://)([^:/@]*):([^@/]+)@", r"\1:***@", without_options)
 
 
 def mongo_uri_from_env(settings_uri: str | None = None) -> str | None:

@@ -1,0 +1,201 @@
+"""The shared scheduler: scrapy-redis's Scheduler with leases, so that no request is lost when
+a worker dies, and with a crawl-wide end, so that no worker quits while others still work.
+
+A popped request stays in this worker's in-flight hash in Redis until the engine is done with
+it (its new requests queued) and the store has written or dead-lettered every article handed
+to it up to then (the stats mongo/accepted and mongo/durable_upto). A worker that stops
+renewing its lease (SIGKILL, lost host) has its in-flight requests re-queued by the others.
+An idle worker stays open while the queue holds requests, a live worker is still seeding, or
+any worker holds in-flight requests; the last one to close clears the frontier."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from typing import Any
+
+import redis
+from scrapy import Request, signals
+from scrapy.exceptions import CloseSpider, DontCloseSpider
+from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.scheduler import Scheduler
+from twisted.internet import task
+
+from pymongo.errors import PyMongoError
+
+from ingest.distributed import connect_redis, crawl_prefix, redis_url
+from ingest.distributed.frontier import CrawlConflict, SharedFrontier, request_id
+from ingest.store.articles import add_listings
+from ingest.store.client import connect, mongo_uri_from_env
+
+logger = logging.getLogger(__name__)
+
+CONFLICT_REASON = "crawl_conflict"  # ingest.cli maps it to exit 75
+# Counters summed over the workers of a crawl (kept in Redis, copied into each worker's stats
+# at its end as distributed/crawl/<name>).
+CRAWL_COUNTERS = ("listing/article_links", "extract/articles", "downloader/request_count",
+                  "fetch/errors", "mongo/new", "mongo/changed", "mongo/unchanged",
+                  "mongo/dead_lettered")
+
+
+def crawl_params(spider: Any) -> dict[str, Any]:
+    """What makes two workers part of the same crawl."""
+    profile = spider.profile
+    return {"site": profile.name, "start_urls": list(profile.start_urls), "home_url": profile.home_url,
+            "all_categories": spider.all_categories, "entry_points": list(spider.entry_points),
+            "max_pages": spider.max_pages, "full": spider.full}
+
+
+class SharedScheduler(Scheduler):
+    def __init__(self, server: Any, crawler: Any, crawl_name: str, lease_seconds: float,
+                 heartbeat_seconds: float, **kwargs: Any) -> None:
+        super().__init__(server, **kwargs)
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.crawl_name = crawl_name
+        self.lease_seconds = lease_seconds
+        self.heartbeat_seconds = heartbeat_seconds
+        self.worker = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.frontier: SharedFrontier | None = None
+        self.leased: dict[str, Request] = {}
+        self.done: list[tuple[str, int]] = []  # (lease id, articles accepted by then)
+        self.pushed: dict[str, int] = {}
+        self.seeding = True
+        self.beat: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> SharedScheduler:
+        settings = crawler.settings
+        url = redis_url(settings)
+        if not url:
+            raise ValueError("SharedScheduler needs INGEST_REDIS_URL or REDIS_URL")
+        server = connect_redis(url)
+        server.ping()
+        scheduler = cls(server, crawler,
+                        crawl_name=settings.get("INGEST_REDIS_CRAWL", "main"),
+                        lease_seconds=settings.getfloat("INGEST_REDIS_LEASE", 30.0),
+                        heartbeat_seconds=settings.getfloat("INGEST_REDIS_HEARTBEAT", 1.0),
+                        persist=True, queue_cls=settings.get("SCHEDULER_QUEUE_CLASS",
+                                                             "scrapy_redis.queue.PriorityQueue"))
+        crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
+        return scheduler
+
+    def open(self, spider: Any) -> None:
+        prefix = crawl_prefix(spider.profile.name, self.crawl_name)
+        self.queue_key = f"{prefix}:requests"
+        self.df = RFPDupeFilter(self.server, key=f"{prefix}:dupefilter",
+                                debug=self.crawler.settings.getbool("DUPEFILTER_DEBUG"))
+        super().open(spider)
+        self.frontier = SharedFrontier(self.server, prefix, self.worker)
+        info = {"host": socket.gethostname(), "pid": os.getpid(), "crawl_id": spider.crawl_id,
+                "since": time.time()}
+        try:
+            first = self.frontier.join(crawl_params(spider), info, self.lease_seconds)
+        except CrawlConflict as exc:
+            logger.error("%s", exc)
+            self.frontier = None
+            raise CloseSpider(CONFLICT_REASON) from None
+        self.stats.set_value("distributed/worker", self.worker)
+        self.stats.set_value("distributed/frontier", prefix)
+        logger.info("worker %s %s the shared crawl %s (%d requests queued)", self.worker,
+                    "starts" if first else "joins", prefix, self.frontier.pending())
+        self.beat = task.LoopingCall(self.heartbeat)
+        self.beat.start(self.heartbeat_seconds, now=False)
+
+    def enqueue_request(self, request: Request) -> bool:
+        fingerprint = None if request.dont_filter else self.df.request_fingerprint(request)
+        data = self.queue._encode_request(request)
+        if not self.frontier.push(fingerprint, data, -request.priority):
+            self.df.log(request, self.spider)
+            # The worker that fetches the article may never see this listing: the store gets
+            # its categories at the end of the crawl, whoever survives to it.
+            self.frontier.add_listing(request.url, request.meta.get("listed_in") or ())
+            return False
+        self.stats.inc_value("scheduler/enqueued/redis")
+        return True
+
+    def next_request(self) -> Request | None:
+        data = self.frontier.lease()
+        if data is None:
+            return None
+        request = self.queue._decode_request(data)
+        self.leased[request_id(data)] = request
+        self.stats.inc_value("scheduler/dequeued/redis")
+        return request
+
+    def heartbeat(self) -> None:
+        try:
+            self.frontier.heartbeat(self.lease_seconds)
+            self.ack()
+        except redis.RedisError as exc:  # keep beating: a LoopingCall that raises stops
+            self.stats.inc_value("distributed/redis_errors")
+            logger.warning("Redis unavailable for the heartbeat: %s", exc)
+            return
+        slot = self.crawler.engine._slot
+        if slot is not None and self.frontier.pending():
+            slot.nextcall.schedule()  # others' requests: fetch them now, not at the engine's 5 s tick
+
+    def ack(self) -> None:
+        """Release the leases of requests the engine is done with, once the store holds (or
+        has dead-lettered) every article accepted up to then."""
+        slot = self.crawler.engine._slot  # its in-progress set: the engine's own bookkeeping
+        in_progress = slot.inprogress if slot is not None else set()
+        accepted = self.stats.get_value("mongo/accepted", 0)
+        for lease, request in list(self.leased.items()):
+            if request not in in_progress:
+                del self.leased[lease]
+                self.done.append((lease, accepted))
+        durable = self.stats.get_value("mongo/durable_upto", 0)
+        ready = [lease for lease, mark in self.done if mark <= durable]
+        totals = {name: self.stats.get_value(name, 0) for name in CRAWL_COUNTERS}
+        self.frontier.ack(ready, {name: value - self.pushed.get(name, 0) for name, value in totals.items()})
+        self.done = [(lease, mark) for lease, mark in self.done if mark > durable]
+        self.pushed = totals
+        self.stats.inc_value("distributed/acked", len(ready))
+
+    def spider_idle(self, spider: Any) -> None:
+        if self.frontier is None:
+            return
+        if self.seeding:  # the engine is idle only once the start requests are all queued
+            self.seeding = False
+            self.frontier.seeded()
+        requeued = self.frontier.requeue_dead()
+        if requeued:
+            self.stats.inc_value("distributed/requeued", requeued)
+            logger.warning("re-queued %d requests of workers whose lease expired", requeued)
+        self.ack()
+        if self.leased or self.done or self.frontier.busy():
+            self.stats.inc_value("distributed/idle_waits")
+            raise DontCloseSpider
+
+    def store_listings(self, listings: dict[str, set[str]]) -> None:
+        settings = self.crawler.settings
+        uri = mongo_uri_from_env(settings.get("MONGO_URI"))
+        if not listings or not uri:
+            return
+        try:
+            with connect(uri) as client:
+                changed = add_listings(client[settings.get("MONGO_DATABASE", "news")], listings)
+        except PyMongoError as exc:
+            logger.error("could not record the categories of %d duplicate links: %s", len(listings), exc)
+            return
+        self.stats.inc_value("mongo/listings_added", changed)
+
+    def has_pending_requests(self) -> bool:
+        return self.frontier is not None and self.frontier.pending() > 0
+
+    def close(self, reason: str) -> None:
+        if self.frontier is None:
+            return
+        if self.beat and self.beat.running:
+            self.beat.stop()
+        self.ack()
+        self.frontier.leave()  # anything not done goes back to the queue
+        if reason == "finished" and self.frontier.finish():
+            logger.info("the shared crawl %s is complete; its frontier is cleared", self.frontier.prefix)
+            self.store_listings(self.frontier.take_listings())
+        for name, value in self.frontier.crawl_stats().items():
+            self.stats.set_value(f"distributed/crawl/{name}", value)
