@@ -8,7 +8,7 @@ from scrapy.utils.test import get_crawler
 
 from ingest.items import ArticleItem
 from ingest.store.client import ARTICLES, RUNS
-from ingest.store.embedded import free_port
+from ingest.serverprocess import free_port
 from pipelines.captions import CaptionsPipeline
 from pipelines.dedupe import DedupePipeline
 from pipelines.mongo import MongoPipeline

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from ingest.demo.site import DemoServer, DemoSite
 from ingest.store.client import ARTICLES, RUNS, connect
-from ingest.store.embedded import EmbeddedMongo, free_port
+from ingest.serverprocess import free_port
+from ingest.store.embedded import EmbeddedMongo
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTAGE_SECONDS = float(os.environ.get("INGEST_TEST_OUTAGE_SECONDS", "60"))

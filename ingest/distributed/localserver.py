@@ -7,18 +7,17 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
-from types import TracebackType
 
 import redis
 
-from ingest.store.embedded import free_port
+from ingest.serverprocess import ServerProcess, free_port
 
 
 class LocalRedisError(RuntimeError):
     """redis-server is missing or did not start."""
 
 
-class LocalRedis:
+class LocalRedis(ServerProcess):
     def __init__(self, work_dir: str | Path, password: str | None = None,
                  binary: str = "redis-server", startup_timeout: float = 15.0) -> None:
         self.work_dir = Path(work_dir).resolve()
@@ -57,20 +56,3 @@ class LocalRedis:
                 time.sleep(0.05)
         self.stop()
         raise LocalRedisError(f"redis-server did not answer within {self.startup_timeout:.0f}s")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
-
-    def __enter__(self) -> LocalRedis:
-        return self.start()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()

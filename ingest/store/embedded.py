@@ -3,28 +3,22 @@ without a MongoDB: same pymongo code path, data in a local folder."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-from types import TracebackType
 
 import pymongo
 from pymongo.errors import PyMongoError
+
+from ingest.serverprocess import ServerProcess, free_port
 
 
 class EmbeddedStoreError(RuntimeError):
     """The embedded server did not start."""
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
-class EmbeddedMongo:
+class EmbeddedMongo(ServerProcess):
     """Start nx-27017 on a free loopback port; `uri` is what pymongo connects to."""
 
     def __init__(self, data_dir: str | Path, host: str = "127.0.0.1", port: int | None = None,
@@ -70,20 +64,3 @@ class EmbeddedMongo:
             return True
         except PyMongoError:
             return False
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
-
-    def __enter__(self) -> EmbeddedMongo:
-        return self.start()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
