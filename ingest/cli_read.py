@@ -26,7 +26,7 @@ from ingest.store.exports import (
 )
 from ingest.store.queries import (
     ArticleFilter, CountBy, QueryError, article_by_url, as_datetime, counts_by, field_coverage,
-    revisions_of, search_articles,
+    monthly_counts_by_category, revisions_of, search_articles,
 )
 
 EXIT_USAGE = 2
@@ -147,7 +147,12 @@ def article(args: argparse.Namespace, db: Database) -> int:
     return 0
 
 
+MONTH_BY_CATEGORY = "month-category"
+
+
 def stats(args: argparse.Namespace, db: Database) -> int:
+    if args.by == MONTH_BY_CATEGORY:
+        return month_by_category(args, db)
     rows = counts_by(db, args.filter, args.by)
     if args.json:
         print_json({"filter": args.filter.as_params(), "by": args.by,
@@ -157,6 +162,21 @@ def stats(args: argparse.Namespace, db: Database) -> int:
     print(f"{args.by:{width}}  articles")
     for value, n in rows:
         print(f"{value:{width}}  {n:8}")
+    return 0
+
+
+def month_by_category(args: argparse.Namespace, db: Database) -> int:
+    """The table behind the web app's chart: articles per month and category."""
+    rows = monthly_counts_by_category(db, args.filter)
+    if args.json:
+        print_json({"filter": args.filter.as_params(), "by": args.by,
+                    "counts": [{"month": month, "category": category, "articles": n}
+                               for month, category, n in rows]})
+        return 0
+    width = max([len(category) for _, category, _ in rows] + [len("category")])
+    print(f"month    {'category':{width}}  articles")
+    for month, category, n in rows:
+        print(f"{month}  {category:{width}}  {n:8}")
     return 0
 
 
@@ -222,7 +242,7 @@ def add_read_commands(sub: Any, store_options: Callable[[argparse.ArgumentParser
     p.set_defaults(func=read_command(article, filtered=False))
 
     p = sub.add_parser("stats", help="matching articles counted by a field")
-    p.add_argument("--by", choices=get_args(CountBy), default="category")
+    p.add_argument("--by", choices=(*get_args(CountBy), MONTH_BY_CATEGORY), default="category")
     filter_options(p)
     p.add_argument("--json", action="store_true")
     store_options(p)

@@ -104,6 +104,18 @@ def test_stats_and_coverage(store, capsys):
     assert fields["title"] == (2, 2) and fields["authors"] == (1, 2) and fields["lead"] == (0, 2)
 
 
+def test_stats_by_month_and_category(store, capsys):
+    beta = [s for s in [*STORIES, edited(2)] if s["site"] == "beta"]
+    expected = sorted({(s["published_at"].strftime("%Y-%m"), s["categories"][0]) for s in beta})
+    code, out, _ = run(capsys, "stats", "--by", "month-category", "--site", "beta", "--json", *store)
+    counts = json.loads(out)["counts"]
+    assert code == 0 and [(c["month"], c["category"]) for c in counts] == expected
+    assert sum(c["articles"] for c in counts) == len(beta) == 5
+    code, out, _ = run(capsys, "stats", "--by", "month-category", "--site", "beta", *store)
+    assert out.splitlines()[0].split() == ["month", "category", "articles"]
+    assert "2024-05  Weather" in out
+
+
 def test_export_every_format(store, capsys, tmp_path: Path):
     code, out, err = run(capsys, "export", "--format", "jsonl", "-o", "-", "--site", "beta", *store)
     assert code == 0 and [json.loads(line)["site"] for line in out.splitlines()] == ["beta"] * 5
