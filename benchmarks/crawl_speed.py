@@ -125,12 +125,51 @@ def proc_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def descendants(pid: int) -> list[int]:
+    """A process's children, their children and so on (Linux's /proc/PID/task/TID/children)."""
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            tasks = list(Path(f"/proc/{parent}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found += children
+            todo += children
+    return found
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants (extraction workers), in MB."""
+    total = 0
+    for member in [pid, *descendants(pid)]:
+        try:
+            status = Path(f"/proc/{member}/status").read_text()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    return total / 1024
+
+
 def run_child(command: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run a process to its end; its own CPU and peak RSS (from wait4) and its stdout."""
+    """Run a process to its end; its CPU (wait4: with every descendant it waited for, e.g. its
+    extraction workers), its peak RSS (the larger of wait4's, which is one process's, and
+    the peak sum over its process tree sampled every 0.5 s) and its stdout."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=err, env=env)
         started = time.perf_counter()
-        _, status, usage = os.wait4(process.pid, 0)
+        tree_peak = 0.0
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            tree_peak = max(tree_peak, tree_rss_mb(process.pid))
+            time.sleep(0.5)
         process.returncode = os.waitstatus_to_exitcode(status)
         wall = time.perf_counter() - started
         out.seek(0)
@@ -138,7 +177,7 @@ def run_child(command: list[str], env: dict[str, str] | None = None) -> dict[str
         stdout, stderr = out.read().decode(), err.read().decode(errors="replace")
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command[:4])} ... exited {process.returncode}:\n{stderr[-3000:]}")
-    return {"cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
+    return {"cpu": usage.ru_utime + usage.ru_stime, "rss_mb": max(usage.ru_maxrss / 1024, tree_peak),
             "wall": wall, "stdout": stdout, "stderr": stderr}
 
 
@@ -156,7 +195,7 @@ def measure_bare(base_url: str) -> dict[str, Any]:
 
 
 def measure_ours(base_url: str, uri: str, database: str, data_dir: Path,
-                 store_pid: int | None) -> dict[str, Any]:
+                 store_pid: int | None, extract_processes: int | None = None) -> dict[str, Any]:
     from ingest.store.client import connect
     from ingest.store.queries import count_articles, last_run
 
@@ -164,6 +203,8 @@ def measure_ours(base_url: str, uri: str, database: str, data_dir: Path,
     command = [sys.executable, "-m", "ingest", "crawl", "--site", "demo", "--base-url", base_url,
                "--all-categories", "--mongo-uri", uri, "--database", database,
                "--data-dir", str(data_dir), "--log-level", "WARNING"]
+    if extract_processes is not None:
+        command += ["--set", f"INGEST_EXTRACT_PROCESSES={extract_processes}"]
     child = run_child(command)
     measured = {"cpu": child["cpu"], "rss_mb": child["rss_mb"], "server_cpu": self_cpu() - server_cpu,
                 "store_cpu": proc_cpu(store_pid) - store_cpu if store_pid else None}
@@ -206,7 +247,7 @@ def row(label: str, m: dict[str, Any]) -> str:
 
 # the benchmark ------------------------------------------------------------------------------------
 def bench(n_articles: int, runs: int, extract_pages: int, mongo_uri: str | None,
-          work: Path) -> dict[str, dict[str, Any]]:
+          work: Path, in_process_too: bool = False) -> dict[str, dict[str, Any]]:
     from ingest.demo.site import DemoServer, DemoSite
     from ingest.store.client import connect
     from ingest.store.embedded import EmbeddedMongo
@@ -239,6 +280,12 @@ def bench(n_articles: int, runs: int, extract_pages: int, mongo_uri: str | None,
                                       store.process.pid if store.process else None)
             _check_stored(result, n_articles)
             record("(b) ours, embedded store", result)
+            if in_process_too:
+                with EmbeddedMongo(f"{store_dir}-in-process") as store:
+                    result = measure_ours(server.base_url, store.uri, "bench", work / f"data-{n_articles}-{run}-ip",
+                                          store.process.pid if store.process else None, extract_processes=0)
+                _check_stored(result, n_articles)
+                record("(b) ours, extraction in-process", result)
             if mongo_uri:
                 database = f"bench_{uuid.uuid4().hex[:8]}"
                 try:
@@ -307,17 +354,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement; medians are shown")
     parser.add_argument("--extract-pages", type=int, default=500,
                         help="article pages, spread over the site, for the extraction comparison")
+    parser.add_argument("--in-process-too", action="store_true",
+                        help="also measure (b) with extraction in the crawl's process "
+                             "(INGEST_EXTRACT_PROCESSES=0), as before worker processes")
     args = parser.parse_args(argv)
     if min(args.articles) < 50 or args.runs < 1 or args.extract_pages < 1:
         parser.error("--articles at least 50, --runs and --extract-pages at least 1")
     mongo_uri = os.environ.get("MONGO_URI") or None
+    from ingest.extraction_workers import auto_processes
+
     print(f"cores: {os.cpu_count()}, load average {os.getloadavg()[0]:.1f} (shared cores make "
-          f"figures noisy: medians of {args.runs} run(s))"
+          f"figures noisy: medians of {args.runs} run(s)); (b) extracts in {auto_processes()} "
+          f"worker process(es), their CPU and memory included"
           + (f"; also measuring against {redact_uri(mongo_uri)}" if mongo_uri else ""), flush=True)
     tables = {}
     with tempfile.TemporaryDirectory(prefix="crawl-speed-") as work:
         for n in sorted(set(args.articles)):
-            tables[n] = bench(n, args.runs, args.extract_pages, mongo_uri, Path(work))
+            tables[n] = bench(n, args.runs, args.extract_pages, mongo_uri, Path(work), args.in_process_too)
             print("\n".join(report(n, tables[n], args.runs)), flush=True)
     if len(tables) > 1:
         print("\n".join(rss_report(tables)))

@@ -76,6 +76,13 @@ MONGO_WRITE_CONCERN = None
 MONGO_JOURNAL = None
 DEAD_LETTER_DIR = "data/dead-letter"
 
+# Worker processes extracting article pages beside the crawl's own (ingest.extraction_workers):
+# unset = one fewer than the machine's cores, at most 4; 0 = extract in the crawl's process.
+INGEST_EXTRACT_PROCESSES = None
+# A page whose extraction takes longer (seconds) is dropped and its worker replaced; 0 = no
+# limit. Only with worker processes: in-process extraction cannot be interrupted.
+INGEST_EXTRACT_TIMEOUT = 60.0
+
 # Crawl limits (the spider's arguments override these per run).
 INGEST_MAX_PAGES_PER_CATEGORY = 0  # 0: follow pagination to its end
 INGEST_PROGRESS_INTERVAL = 5.0

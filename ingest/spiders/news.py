@@ -21,8 +21,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 
 from ingest.extract import selectors
-from ingest.extract.article import extract_article
 from ingest.extract.html import ExtractionError
+from ingest.extraction_workers import ExtractionWorkers
 from ingest.items import ArticleItem, ListingUpdate
 from ingest.sites import ENTRY_POINTS, ProfileError, SiteProfile, load_profile
 from ingest.store.client import connect, mongo_uri_from_env
@@ -127,6 +127,7 @@ class NewsSpider(scrapy.Spider):
         crawler.settings.setdict(spider.profile.settings, priority="spider")
         if spider.max_pages is None:
             spider.max_pages = crawler.settings.getint("INGEST_MAX_PAGES_PER_CATEGORY")
+        spider.extraction = ExtractionWorkers.from_crawler(crawler)
         return spider
 
     def load_known(self) -> None:
@@ -350,7 +351,7 @@ class NewsSpider(scrapy.Spider):
         ))
         return ARCHIVE_PREFIX.sub("", title) or None
 
-    def parse_article(self, response: Response) -> Iterator[ArticleItem]:
+    async def parse_article(self, response: Response) -> AsyncIterator[ArticleItem]:
         stats = self.crawler.stats
         if response.status == 304:
             stats.inc_value("incremental/not_modified")
@@ -360,7 +361,7 @@ class NewsSpider(scrapy.Spider):
             self.logger.warning("not an HTML page, skipped: %s", response.url)
             return
         try:
-            fields = extract_article(response.text, response.url, self.profile.extraction)
+            fields = await self.extraction.extract(response.text, response.url, self.profile.extraction)
         except ExtractionError as exc:
             stats.inc_value("extract/failed")
             self.logger.warning("could not extract %s: %s", response.url, exc)

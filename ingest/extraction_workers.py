@@ -1,0 +1,112 @@
+"""Article extraction in worker processes, so that parsing pages does not compete with the
+crawl's networking, scheduling and pipelines for the one core Scrapy's reactor runs on, and
+so that no page can hang or crash the crawl.
+
+INGEST_EXTRACT_PROCESSES sets how many: 0 extracts in the crawl's own process; unset, one
+fewer than the machine's cores (at most 4), so a one-core machine stays in-process. The pool
+is pebble's, which, unlike the standard library's, ends a worker that overruns a time limit
+(INGEST_EXTRACT_TIMEOUT) and replaces a worker that dies without failing the pages that other
+workers hold. A page whose worker died is tried once more, then counted as failed."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from pebble import ProcessExpired, ProcessPool
+from scrapy import signals
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import defer
+from twisted.python.failure import Failure
+
+from ingest.extract.article import GENERIC, ExtractionRules, extract_article
+from ingest.extract.html import ExtractionError
+
+logger = logging.getLogger(__name__)
+MAX_AUTO_PROCESSES = 4
+
+
+def auto_processes(cores: int | None = None) -> int:
+    cores = cores if cores is not None else (os.cpu_count() or 1)
+    return max(0, min(cores - 1, MAX_AUTO_PROCESSES))
+
+
+def _as_deferred(future: Future[Any]) -> defer.Deferred[Any]:
+    """A Deferred fired in the reactor thread when a pool's future completes."""
+    from twisted.internet import reactor  # the one installed by then; importing it earlier would install one
+
+    deferred: defer.Deferred[Any] = defer.Deferred()
+
+    def fire(done: Future[Any]) -> None:
+        error = done.exception()
+        if error is not None:
+            deferred.errback(Failure(error))
+        else:
+            deferred.callback(done.result())
+
+    future.add_done_callback(lambda done: reactor.callFromThread(fire, done))
+    return deferred
+
+
+class ExtractionWorkers:
+    """`await workers.extract(html, url, rules)`: extract_article, in a worker process when
+    there are any. The pool starts with the first page and stops when the spider closes."""
+
+    def __init__(self, processes: int, timeout: float | None = None, crawler: Any = None) -> None:
+        self.processes = processes
+        self.timeout = timeout
+        self.crawler = crawler
+        self.pool: ProcessPool | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ExtractionWorkers:
+        configured = crawler.settings.get("INGEST_EXTRACT_PROCESSES")
+        processes = auto_processes() if configured in (None, "") else int(configured)
+        if processes < 0:
+            raise ValueError(f"INGEST_EXTRACT_PROCESSES must be 0 or more, not {processes}")
+        timeout = crawler.settings.getfloat("INGEST_EXTRACT_TIMEOUT", 60.0) or None
+        workers = cls(processes, timeout, crawler)
+        crawler.signals.connect(workers.close, signal=signals.spider_closed)
+        return workers
+
+    def _count(self, key: str) -> None:
+        if self.crawler is not None:
+            self.crawler.stats.inc_value(key)
+
+    def _pool(self) -> ProcessPool:
+        if self.pool is None:
+            # spawn, not fork: the crawl's process has threads (store writer, pymongo monitors)
+            # whose locks a forked child could inherit held.
+            self.pool = ProcessPool(self.processes, context=multiprocessing.get_context("spawn"))
+            logger.info("extracting in %d worker process%s", self.processes, "es" * (self.processes > 1))
+        return self.pool
+
+    async def extract(self, html: str | bytes, url: str, rules: ExtractionRules = GENERIC
+                      ) -> dict[str, Any]:
+        """The page's fields. Raises ExtractionError for a page that cannot be extracted, takes
+        longer than the time limit, or whose extraction killed a worker twice."""
+        if not self.processes:
+            return extract_article(html, url, rules)
+        for attempt in (1, 2):
+            future = self._pool().schedule(extract_article, (html, url, rules), timeout=self.timeout)
+            try:
+                return await maybe_deferred_to_future(_as_deferred(future))
+            except FutureTimeout:
+                self._count("extract/timed_out")
+                raise ExtractionError(f"extraction took longer than {self.timeout:g} s; "
+                                      "its worker process was ended") from None
+            except ProcessExpired as exc:
+                self._count("extract/worker_died")
+                logger.error("the worker process extracting %s died (%s)%s", url, exc,
+                             "; trying once more" if attempt == 1 else "")
+        raise ExtractionError("the page's worker process died twice while extracting it")
+
+    def close(self, spider: Any = None, reason: str | None = None) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool.join()
+            self.pool = None
