@@ -247,7 +247,7 @@ def row(label: str, m: dict[str, Any]) -> str:
 
 # the benchmark ------------------------------------------------------------------------------------
 def bench(n_articles: int, runs: int, extract_pages: int, mongo_uri: str | None,
-          work: Path, in_process_too: bool = False) -> dict[str, dict[str, Any]]:
+          work: Path, extract_processes: int = 0) -> dict[str, dict[str, Any]]:
     from ingest.demo.site import DemoServer, DemoSite
     from ingest.store.client import connect
     from ingest.store.embedded import EmbeddedMongo
@@ -280,12 +280,12 @@ def bench(n_articles: int, runs: int, extract_pages: int, mongo_uri: str | None,
                                       store.process.pid if store.process else None)
             _check_stored(result, n_articles)
             record("(b) ours, embedded store", result)
-            if in_process_too:
-                with EmbeddedMongo(f"{store_dir}-in-process") as store:
-                    result = measure_ours(server.base_url, store.uri, "bench", work / f"data-{n_articles}-{run}-ip",
-                                          store.process.pid if store.process else None, extract_processes=0)
+            if extract_processes:
+                with EmbeddedMongo(f"{store_dir}-workers") as store:
+                    result = measure_ours(server.base_url, store.uri, "bench", work / f"data-{n_articles}-{run}-w",
+                                          store.process.pid if store.process else None, extract_processes)
                 _check_stored(result, n_articles)
-                record("(b) ours, extraction in-process", result)
+                record(f"(b) ours, {extract_processes} extraction worker(s)", result)
             if mongo_uri:
                 database = f"bench_{uuid.uuid4().hex[:8]}"
                 try:
@@ -354,23 +354,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement; medians are shown")
     parser.add_argument("--extract-pages", type=int, default=500,
                         help="article pages, spread over the site, for the extraction comparison")
-    parser.add_argument("--in-process-too", action="store_true",
-                        help="also measure (b) with extraction in the crawl's process "
-                             "(INGEST_EXTRACT_PROCESSES=0), as before worker processes")
+    parser.add_argument("--extract-processes", type=int, default=0, metavar="N",
+                        help="also measure (b) with extraction in N worker processes "
+                             "(INGEST_EXTRACT_PROCESSES=N; their CPU and memory are included)")
     args = parser.parse_args(argv)
     if min(args.articles) < 50 or args.runs < 1 or args.extract_pages < 1:
         parser.error("--articles at least 50, --runs and --extract-pages at least 1")
     mongo_uri = os.environ.get("MONGO_URI") or None
-    from ingest.extraction_workers import auto_processes
-
     print(f"cores: {os.cpu_count()}, load average {os.getloadavg()[0]:.1f} (shared cores make "
-          f"figures noisy: medians of {args.runs} run(s)); (b) extracts in {auto_processes()} "
-          f"worker process(es), their CPU and memory included"
+          f"figures noisy: medians of {args.runs} run(s))"
           + (f"; also measuring against {redact_uri(mongo_uri)}" if mongo_uri else ""), flush=True)
     tables = {}
     with tempfile.TemporaryDirectory(prefix="crawl-speed-") as work:
         for n in sorted(set(args.articles)):
-            tables[n] = bench(n, args.runs, args.extract_pages, mongo_uri, Path(work), args.in_process_too)
+            tables[n] = bench(n, args.runs, args.extract_pages, mongo_uri, Path(work), args.extract_processes)
             print("\n".join(report(n, tables[n], args.runs)), flush=True)
     if len(tables) > 1:
         print("\n".join(rss_report(tables)))

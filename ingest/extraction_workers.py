@@ -1,18 +1,19 @@
-"""Article extraction in worker processes, so that parsing pages does not compete with the
-crawl's networking, scheduling and pipelines for the one core Scrapy's reactor runs on, and
-so that no page can hang or crash the crawl.
+"""Article extraction in worker processes (INGEST_EXTRACT_PROCESSES > 0): no page can hang
+the crawl (INGEST_EXTRACT_TIMEOUT ends its worker) or crash it (a worker that dies is
+replaced; its page is tried once more, then counted as failed), and parsing can use cores
+other than the one Scrapy's reactor runs on.
 
-INGEST_EXTRACT_PROCESSES sets how many: 0 extracts in the crawl's own process; unset, one
-fewer than the machine's cores (at most 4), so a one-core machine stays in-process. The pool
-is pebble's, which, unlike the standard library's, ends a worker that overruns a time limit
-(INGEST_EXTRACT_TIMEOUT) and replaces a worker that dies without failing the pages that other
-workers hold. A page whose worker died is tried once more, then counted as failed."""
+Off by default: on the 2-core machine benchmarks/crawl_speed.py was measured on, in-process
+extraction crawled faster (the page's round trip to a worker costs more than it frees).
+The pool is pebble's, which, unlike the standard library's, ends a worker that overruns its
+time limit and replaces a dead worker without failing the pages other workers hold. Workers
+are spawned, not forked, so a script that starts a crawl with them needs the
+`if __name__ == "__main__":` guard (the `ingest` command has it)."""
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
@@ -27,12 +28,6 @@ from ingest.extract.article import GENERIC, ExtractionRules, extract_article
 from ingest.extract.html import ExtractionError
 
 logger = logging.getLogger(__name__)
-MAX_AUTO_PROCESSES = 4
-
-
-def auto_processes(cores: int | None = None) -> int:
-    cores = cores if cores is not None else (os.cpu_count() or 1)
-    return max(0, min(cores - 1, MAX_AUTO_PROCESSES))
 
 
 def _as_deferred(future: Future[Any]) -> defer.Deferred[Any]:
@@ -64,8 +59,7 @@ class ExtractionWorkers:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ExtractionWorkers:
-        configured = crawler.settings.get("INGEST_EXTRACT_PROCESSES")
-        processes = auto_processes() if configured in (None, "") else int(configured)
+        processes = crawler.settings.getint("INGEST_EXTRACT_PROCESSES", 0)
         if processes < 0:
             raise ValueError(f"INGEST_EXTRACT_PROCESSES must be 0 or more, not {processes}")
         timeout = crawler.settings.getfloat("INGEST_EXTRACT_TIMEOUT", 60.0) or None

@@ -76,11 +76,11 @@ MONGO_WRITE_CONCERN = None
 MONGO_JOURNAL = None
 DEAD_LETTER_DIR = "data/dead-letter"
 
-# Worker processes extracting article pages beside the crawl's own (ingest.extraction_workers):
-# unset = one fewer than the machine's cores, at most 4; 0 = extract in the crawl's process.
-INGEST_EXTRACT_PROCESSES = None
-# A page whose extraction takes longer (seconds) is dropped and its worker replaced; 0 = no
-# limit. Only with worker processes: in-process extraction cannot be interrupted.
+# Worker processes extracting article pages (ingest.extraction_workers); 0 = in the crawl's
+# own process, the faster on 2 cores. Workers add a time limit per page and crash isolation.
+INGEST_EXTRACT_PROCESSES = 0
+# With workers: a page whose extraction takes longer (seconds) is dropped and its worker
+# replaced; 0 = no limit. In-process extraction cannot be interrupted.
 INGEST_EXTRACT_TIMEOUT = 60.0
 
 # Crawl limits (the spider's arguments override these per run).

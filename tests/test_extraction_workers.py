@@ -13,7 +13,6 @@ from pathlib import Path
 from fault_server import FaultServer, article_page, listing_page
 
 from ingest.demo.site import DemoServer, DemoSite
-from ingest.extraction_workers import auto_processes
 from ingest.store.client import ARTICLES, connect
 from ingest.store.queries import last_run
 
@@ -45,10 +44,6 @@ def stored_articles(mongo_uri: str, database: str) -> tuple[dict[str, dict], dic
         stats = (last_run(db) or {}).get("stats") or {}
         client.drop_database(database)
     return docs, stats
-
-
-def test_auto_leaves_one_core_to_the_crawl():
-    assert [auto_processes(cores) for cores in (1, 2, 3, 8, 64)] == [0, 1, 2, 4, 4]
 
 
 def test_worker_processes_store_exactly_what_in_process_extraction_stores(mongo_uri, tmp_path):
