@@ -53,6 +53,10 @@ INGEST_REDIS_CRAWL = "main"
 # A worker whose heartbeat stops for this long is dead: its in-flight requests are re-queued.
 INGEST_REDIS_LEASE = 30.0
 INGEST_REDIS_HEARTBEAT = 1.0
+# Seconds a Redis call may take before it counts as an outage; a worker that cannot reach
+# Redis for INGEST_REDIS_MAX_OUTAGE seconds stops (finish reason "redis_unavailable").
+INGEST_REDIS_TIMEOUT = 5.0
+INGEST_REDIS_MAX_OUTAGE = 600.0
 # The add-on sets SCHEDULER, DUPEFILTER_CLASS and SCHEDULER_PERSIST (not here: project settings
 # would override the add-on's).
 

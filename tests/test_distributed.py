@@ -181,3 +181,86 @@ def test_a_worker_with_other_parameters_is_refused(big_site, mongo_uri, redis_ur
     assert json.loads(shown.stdout)["params"] == {"site": "demo", "full": True}
     subprocess.run(frontier_command + ["--reset"], cwd=ROOT, check=True, capture_output=True, timeout=60)
     assert not server.exists("ingest:demo:main:params")
+
+
+def _stored_ids(mongo_uri: str, database: str) -> list[str]:
+    with connect(mongo_uri) as client:
+        return [d["source_id"] for d in client[database][ARTICLES].find({}, {"source_id": 1})]
+
+
+def _runs(mongo_uri: str, database: str) -> list[dict]:
+    with connect(mongo_uri) as client:
+        runs = list(client[database][RUNS].find())
+        client.drop_database(database)
+    return runs
+
+
+def test_redis_paused_mid_crawl_loses_nothing(mongo_uri, tmp_path, figure):
+    """A frozen Redis (a network partition, a stalled host): calls time out, the workers pause
+    and keep what they find, and carry on when it answers; their leases expired meanwhile."""
+    site = DemoSite(n_articles=1000, seed=31)
+    database = "distributed_outage"
+    with DemoServer(site) as demo, LocalRedis(tmp_path / "redis") as frontier_server:
+        command = worker_command(demo.base_url, mongo_uri, database, tmp_path, frontier_server.url) + [
+            "--set", "INGEST_REDIS_TIMEOUT=0.5", "--set", "DOWNLOAD_DELAY=0.02"]
+        workers = [subprocess.Popen(command[:command.index("--data-dir") + 1] + [str(tmp_path / f"w{i}")]
+                                    + command[command.index("--data-dir") + 2:],
+                                    cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                   for i in range(2)]
+        try:
+            deadline = time.monotonic() + 120
+            while len(_stored_ids(mongo_uri, database)) < 250 and time.monotonic() < deadline:
+                assert all(w.poll() is None for w in workers), "a worker ended before the outage"
+                time.sleep(0.2)
+            os.kill(frontier_server.process.pid, signal.SIGSTOP)
+            stored_at_pause = len(_stored_ids(mongo_uri, database))
+            time.sleep(6)  # twice the lease (INGEST_REDIS_LEASE=3)
+            os.kill(frontier_server.process.pid, signal.SIGCONT)
+            logs = [w.communicate(timeout=300)[1] for w in workers]
+        finally:
+            os.kill(frontier_server.process.pid, signal.SIGCONT)
+            for worker in workers:
+                if worker.poll() is None:
+                    worker.kill()
+                    worker.communicate()
+    assert [w.returncode for w in workers] == [0, 0], "\n".join(log[-2000:] for log in logs)
+    assert stored_at_pause < 1000
+    stored = _stored_ids(mongo_uri, database)
+    assert sorted(stored) == sorted(str(a.id) for a in site.articles)  # every article, once
+    stats = [run["stats"] for run in _runs(mongo_uri, database)]
+    outages = sum(s.get("distributed/redis_outages", 0) for s in stats)
+    assert outages >= 1 and all(run.get("distributed/requests_not_queued") is None for run in stats)
+    assert any("Redis answers again" in log for log in logs)
+    figure(f"Redis frozen 6 s at {stored_at_pause}/1000 stored, 2 workers: {outages} outages seen, "
+           f"{len(stored)}/1000 stored once, both exit 0")
+
+
+def test_a_worker_stops_when_redis_stays_away(mongo_uri, tmp_path, figure):
+    site = DemoSite(n_articles=400, seed=37)
+    database = "distributed_gone"
+    with DemoServer(site) as demo, LocalRedis(tmp_path / "redis") as frontier_server:
+        command = worker_command(demo.base_url, mongo_uri, database, tmp_path / "w", frontier_server.url) + [
+            "--set", "INGEST_REDIS_TIMEOUT=0.5", "--set", "INGEST_REDIS_MAX_OUTAGE=3",
+            "--set", "DOWNLOAD_DELAY=0.02"]
+        worker = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 120
+            while len(_stored_ids(mongo_uri, database)) < 50 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            os.kill(frontier_server.process.pid, signal.SIGSTOP)
+            paused = time.monotonic()
+            _, err = worker.communicate(timeout=120)
+            waited = time.monotonic() - paused
+        finally:
+            os.kill(frontier_server.process.pid, signal.SIGCONT)
+            if worker.poll() is None:
+                worker.kill()
+                worker.communicate()
+    stored = _stored_ids(mongo_uri, database)
+    [run] = _runs(mongo_uri, database)
+    assert worker.returncode == 1, err[-3000:]
+    assert run["finish_reason"] == "redis_unavailable"
+    assert "Redis unreachable for over 3 s" in err
+    assert run["counts"]["dead_lettered"] == 0 and len(stored) == run["stats"]["mongo/new"] > 0
+    figure(f"Redis gone for good, INGEST_REDIS_MAX_OUTAGE=3: worker stopped after {waited:.1f} s, "
+           f"exit 1 (redis_unavailable), {len(stored)} stored articles kept, 0 dead-lettered")

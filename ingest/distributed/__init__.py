@@ -26,8 +26,12 @@ def crawl_prefix(site: str, crawl: str) -> str:
     return f"ingest:{site}:{crawl}"
 
 
-def connect_redis(url: str) -> redis.Redis:
-    return get_redis(url=url, **defaults.REDIS_PARAMS)
+def connect_redis(url: str, timeout: float = 5.0) -> redis.Redis:
+    """A client whose calls give up after `timeout` seconds: the crawl's reactor thread makes
+    them, and the scheduler, not the client, decides when to try again."""
+    params = {**defaults.REDIS_PARAMS, "socket_timeout": timeout, "socket_connect_timeout": timeout,
+              "retry_on_timeout": False}
+    return get_redis(url=url, **params)
 
 
 class SharedCrawl:

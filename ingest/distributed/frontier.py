@@ -62,6 +62,18 @@ end
 return moved
 """
 
+# Back to the queue: everything in one worker's in-flight hash.
+RELEASE_ALL = """
+local moved = 0
+for _, entry in ipairs(redis.call('HVALS', KEYS[2])) do
+  local cut = string.find(entry, '\\n', 1, true)
+  redis.call('ZADD', KEYS[1], string.sub(entry, 1, cut - 1), string.sub(entry, cut + 1))
+  moved = moved + 1
+end
+redis.call('DEL', KEYS[2])
+return moved
+"""
+
 # Whether anyone but ARGV[2] may still produce requests: queued work, a worker still
 # seeding, or a registered worker (alive or not yet re-queued) holding in-flight requests.
 BUSY_CHECK = """
@@ -131,6 +143,7 @@ class SharedFrontier:
         self._busy = server.register_script(BUSY)
         self._finish = server.register_script(FINISH)
         self._join = server.register_script(JOIN)
+        self._release_all = server.register_script(RELEASE_ALL)
 
     def join(self, params: Mapping[str, Any], info: Mapping[str, Any], lease_seconds: float) -> bool:
         """Take part in the crawl, registered as alive and seeding; True when this worker
@@ -190,6 +203,11 @@ class SharedFrontier:
             listings.setdefault(url, set()).add(category)
         self.server.delete(self.listings_key)
         return listings
+
+    def release_all(self) -> int:
+        """Give every request in this worker's in-flight hash back to the queue. For a worker
+        that holds none: entries there are leases whose answer it never got (a timeout)."""
+        return int(self._release_all(keys=[self.queue_key, self.inflight_key]))
 
     def requeue_dead(self) -> int:
         """Give the in-flight requests of workers whose lease expired back to the queue."""

@@ -6,7 +6,11 @@ it (its new requests queued) and the store has written or dead-lettered every ar
 to it up to then (the stats mongo/accepted and mongo/durable_upto). A worker that stops
 renewing its lease (SIGKILL, lost host) has its in-flight requests re-queued by the others.
 An idle worker stays open while the queue holds requests, a live worker is still seeding, or
-any worker holds in-flight requests; the last one to close clears the frontier."""
+any worker holds in-flight requests; the last one to close clears the frontier.
+
+When Redis cannot be reached, the worker pauses: it takes no new requests, keeps the ones it
+finds in memory and queues them once Redis answers again (its heartbeat tries every beat).
+After INGEST_REDIS_MAX_OUTAGE seconds it stops with the reason "redis_unavailable"."""
 
 from __future__ import annotations
 
@@ -15,11 +19,13 @@ import os
 import socket
 import time
 import uuid
+from collections import deque
 from typing import Any
 
 import redis
 from scrapy import Request, signals
 from scrapy.exceptions import CloseSpider, DontCloseSpider
+from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
@@ -34,6 +40,7 @@ from ingest.store.client import connect, mongo_uri_from_env
 logger = logging.getLogger(__name__)
 
 CONFLICT_REASON = "crawl_conflict"  # ingest.cli maps it to exit 75
+OUTAGE_REASON = "redis_unavailable"
 # Counters summed over the workers of a crawl (kept in Redis, copied into each worker's stats
 # at its end as distributed/crawl/<name>).
 CRAWL_COUNTERS = ("listing/article_links", "extract/articles", "downloader/request_count",
@@ -51,7 +58,7 @@ def crawl_params(spider: Any) -> dict[str, Any]:
 
 class SharedScheduler(Scheduler):
     def __init__(self, server: Any, crawler: Any, crawl_name: str, lease_seconds: float,
-                 heartbeat_seconds: float, **kwargs: Any) -> None:
+                 heartbeat_seconds: float, max_outage_seconds: float = 600.0, **kwargs: Any) -> None:
         super().__init__(server, **kwargs)
         self.crawler = crawler
         self.stats = crawler.stats
@@ -65,6 +72,9 @@ class SharedScheduler(Scheduler):
         self.pushed: dict[str, int] = {}
         self.seeding = True
         self.beat: task.LoopingCall | None = None
+        self.max_outage_seconds = max_outage_seconds
+        self.outage_since: float | None = None
+        self.backlog: deque[Request] = deque()  # found while Redis was unreachable
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> SharedScheduler:
@@ -72,12 +82,13 @@ class SharedScheduler(Scheduler):
         url = redis_url(settings)
         if not url:
             raise ValueError("SharedScheduler needs INGEST_REDIS_URL or REDIS_URL")
-        server = connect_redis(url)
+        server = connect_redis(url, timeout=settings.getfloat("INGEST_REDIS_TIMEOUT", 5.0))
         server.ping()
         scheduler = cls(server, crawler,
                         crawl_name=settings.get("INGEST_REDIS_CRAWL", "main"),
                         lease_seconds=settings.getfloat("INGEST_REDIS_LEASE", 30.0),
                         heartbeat_seconds=settings.getfloat("INGEST_REDIS_HEARTBEAT", 1.0),
+                        max_outage_seconds=settings.getfloat("INGEST_REDIS_MAX_OUTAGE", 600.0),
                         persist=True, queue_cls=settings.get("SCHEDULER_QUEUE_CLASS",
                                                              "scrapy_redis.queue.PriorityQueue"))
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
@@ -106,6 +117,16 @@ class SharedScheduler(Scheduler):
         self.beat.start(self.heartbeat_seconds, now=False)
 
     def enqueue_request(self, request: Request) -> bool:
+        if self.outage_since is None:
+            try:
+                return self._push(request)
+            except redis.RedisError as exc:
+                self._redis_down(exc, "queueing a request")
+        self.backlog.append(request)
+        self.stats.inc_value("distributed/backlogged")
+        return True
+
+    def _push(self, request: Request) -> bool:
         fingerprint = None if request.dont_filter else self.df.request_fingerprint(request)
         data = self.queue._encode_request(request)
         if not self.frontier.push(fingerprint, data, -request.priority):
@@ -118,7 +139,13 @@ class SharedScheduler(Scheduler):
         return True
 
     def next_request(self) -> Request | None:
-        data = self.frontier.lease()
+        if self.outage_since is not None:
+            return None
+        try:
+            data = self.frontier.lease()
+        except redis.RedisError as exc:
+            self._redis_down(exc, "taking a request")
+            return None
         if data is None:
             return None
         request = self.queue._decode_request(data)
@@ -126,14 +153,40 @@ class SharedScheduler(Scheduler):
         self.stats.inc_value("scheduler/dequeued/redis")
         return request
 
+    def _redis_down(self, exc: Exception, doing: str) -> None:
+        self.stats.inc_value("distributed/redis_errors")
+        if self.outage_since is None:
+            self.outage_since = time.monotonic()
+            self.stats.inc_value("distributed/redis_outages")
+            logger.error("Redis unavailable (%s: %s): the worker pauses, keeps the requests it "
+                         "finds, and tries again every %g s", doing, exc, self.heartbeat_seconds)
+
+    def _redis_back(self) -> None:
+        if self.outage_since is not None:
+            seconds = time.monotonic() - self.outage_since
+            self.outage_since = None
+            self.stats.max_value("distributed/redis_longest_outage_s", round(seconds, 1))
+            logger.warning("Redis answers again after %.1f s; the worker goes on", seconds)
+
+    def _flush_backlog(self) -> None:
+        while self.backlog:
+            self._push(self.backlog[0])
+            self.backlog.popleft()
+
     def heartbeat(self) -> None:
         try:
             self.frontier.heartbeat(self.lease_seconds)
+            self._flush_backlog()
             self.ack()
         except redis.RedisError as exc:  # keep beating: a LoopingCall that raises stops
-            self.stats.inc_value("distributed/redis_errors")
-            logger.warning("Redis unavailable for the heartbeat: %s", exc)
+            self._redis_down(exc, "heartbeat")
+            if time.monotonic() - self.outage_since > self.max_outage_seconds:
+                logger.error("Redis unreachable for over %g s: stopping this worker",
+                             self.max_outage_seconds)
+                self.beat.stop()
+                deferred_from_coro(self.crawler.engine.close_spider_async(reason=OUTAGE_REASON))
             return
+        self._redis_back()
         slot = self.crawler.engine._slot
         if slot is not None and self.frontier.pending():
             slot.nextcall.schedule()  # others' requests: fetch them now, not at the engine's 5 s tick
@@ -159,6 +212,15 @@ class SharedScheduler(Scheduler):
     def spider_idle(self, spider: Any) -> None:
         if self.frontier is None:
             return
+        if self.outage_since is not None or self.backlog:
+            raise DontCloseSpider  # the heartbeat decides: Redis back, or the worker stops
+        try:
+            self._check_crawl_end()
+        except redis.RedisError as exc:
+            self._redis_down(exc, "checking for the crawl's end")
+            raise DontCloseSpider from None
+
+    def _check_crawl_end(self) -> None:
         if self.seeding:  # the engine is idle only once the start requests are all queued
             self.seeding = False
             self.frontier.seeded()
@@ -167,6 +229,11 @@ class SharedScheduler(Scheduler):
             self.stats.inc_value("distributed/requeued", requeued)
             logger.warning("re-queued %d requests of workers whose lease expired", requeued)
         self.ack()
+        if not self.leased and not self.done:
+            orphans = self.frontier.release_all()
+            if orphans:
+                self.stats.inc_value("distributed/unanswered_leases_requeued", orphans)
+                logger.warning("re-queued %d requests leased by calls that timed out", orphans)
         if self.leased or self.done or self.frontier.busy():
             self.stats.inc_value("distributed/idle_waits")
             raise DontCloseSpider
@@ -185,17 +252,32 @@ class SharedScheduler(Scheduler):
         self.stats.inc_value("mongo/listings_added", changed)
 
     def has_pending_requests(self) -> bool:
-        return self.frontier is not None and self.frontier.pending() > 0
+        if self.frontier is None or self.outage_since is not None:
+            return False
+        try:
+            return self.frontier.pending() > 0
+        except redis.RedisError as exc:
+            self._redis_down(exc, "counting the queue")
+            return False
 
     def close(self, reason: str) -> None:
         if self.frontier is None:
             return
         if self.beat and self.beat.running:
             self.beat.stop()
-        self.ack()
-        self.frontier.leave()  # anything not done goes back to the queue
-        if reason == "finished" and self.frontier.finish():
-            logger.info("the shared crawl %s is complete; its frontier is cleared", self.frontier.prefix)
-            self.store_listings(self.frontier.take_listings())
-        for name, value in self.frontier.crawl_stats().items():
-            self.stats.set_value(f"distributed/crawl/{name}", value)
+        try:
+            self._flush_backlog()
+            self.ack()
+            self.frontier.leave()  # anything not done goes back to the queue
+            if reason == "finished" and self.frontier.finish():
+                logger.info("the shared crawl %s is complete; its frontier is cleared", self.frontier.prefix)
+                self.store_listings(self.frontier.take_listings())
+            for name, value in self.frontier.crawl_stats().items():
+                self.stats.set_value(f"distributed/crawl/{name}", value)
+        except redis.RedisError as exc:
+            self._redis_down(exc, "leaving the crawl")
+            self.stats.set_value("distributed/requests_not_queued", len(self.backlog))
+            logger.error("Redis unreachable while leaving the crawl: %d requests found during the "
+                         "outage were not queued (the next run finds them again); the other "
+                         "workers re-queue this worker's %d leased requests once its lease expires",
+                         len(self.backlog), len(self.leased) + len(self.done))
