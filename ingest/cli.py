@@ -103,10 +103,14 @@ def _crawl_settings(args: argparse.Namespace, uri: str) -> dict[str, Any]:
         settings["INGEST_LOG_FILE"] = str(args.log_file)
     if args.log_level:
         settings["LOG_LEVEL"] = args.log_level
-    for assignment in args.set or []:
-        name, _, value = assignment.partition("=")
-        settings[name.strip()] = value
+    settings.update(_set_overrides(args))
     return settings
+
+
+def _set_overrides(args: argparse.Namespace) -> dict[str, str]:
+    """The `--set NAME=VALUE` settings."""
+    return {name.strip(): value for name, _, value in
+            (assignment.partition("=") for assignment in args.set or [])}
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
@@ -133,7 +137,10 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     uri = args.mongo_uri or os.environ.get("MONGO_URI")
     if args.redis_url:  # in the environment, not a setting: Scrapy logs settings, URLs hold passwords
         os.environ["REDIS_URL"] = args.redis_url
-    if os.environ.get("REDIS_URL"):
+    from ingest.distributed import redis_url
+
+    shared_url = redis_url(_project_settings(_set_overrides(args)))  # settings.py, --set, $REDIS_URL
+    if shared_url:
         from ingest.store.client import redact_uri
 
         # A shared crawl: other workers of this site may run here too. The crawl's parameters
@@ -142,7 +149,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             print("error: the workers of a shared crawl need a shared store: give --mongo-uri "
                   "or set MONGO_URI", file=sys.stderr)
             return 2
-        print(f"frontier: shared, in {redact_uri(os.environ['REDIS_URL'])}", file=sys.stderr)
+        print(f"frontier: shared, in {redact_uri(shared_url)}", file=sys.stderr)
         with mongo_store(uri, args.data_dir / "store") as store_uri:
             settings = _crawl_settings(args, store_uri)
             stats = run_crawl(spider_args, settings)

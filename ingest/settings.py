@@ -67,7 +67,7 @@ EXTENSIONS = {
 # Settings whose values are masked in the logs (Scrapy logs every overridden setting).
 # HTTP auth: HTTPAUTH_USER, HTTPAUTH_PASS and HTTPAUTH_DOMAIN (host[:port] the credentials
 # belong to; never sent to another host, redirects included).
-INGEST_SECRET_SETTINGS = ["HTTPAUTH_PASS", "MONGO_URI"]
+INGEST_SECRET_SETTINGS = ["HTTPAUTH_PASS", "MONGO_URI", "INGEST_REDIS_URL"]
 
 # Storage (pipelines.mongo). MONGO_URI is also read from the environment.
 MONGO_URI = None

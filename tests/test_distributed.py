@@ -170,6 +170,14 @@ def test_a_worker_with_other_parameters_is_refused(big_site, mongo_uri, redis_ur
         assert client["distributed_refused"][ARTICLES].count_documents({}) == 0
         client.drop_database("distributed_refused")
 
+    as_setting = worker_command(demo.base_url, mongo_uri, "distributed_refused", tmp_path, redis_url)
+    at = as_setting.index("--redis-url")
+    as_setting[at:at + 2] = ["--set", f"INGEST_REDIS_URL={redis_url}"]
+    result = subprocess.run(as_setting, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 75, result.stderr[-3000:]  # the shared path, not the local lock's
+    assert "frontier: shared, in redis://:***@127.0.0.1" in result.stderr
+    assert PASSWORD not in result.stderr
+
     no_store = [part for part in worker_command(demo.base_url, mongo_uri, "x", tmp_path, redis_url)
                 if part not in ("--mongo-uri", mongo_uri)]
     env = {k: v for k, v in os.environ.items() if k != "MONGO_URI"}
@@ -264,3 +272,37 @@ def test_a_worker_stops_when_redis_stays_away(mongo_uri, tmp_path, figure):
     assert run["counts"]["dead_lettered"] == 0 and len(stored) == run["stats"]["mongo/new"] > 0
     figure(f"Redis gone for good, INGEST_REDIS_MAX_OUTAGE=3: worker stopped after {waited:.1f} s, "
            f"exit 1 (redis_unavailable), {len(stored)} stored articles kept, 0 dead-lettered")
+
+
+def test_a_worker_stopped_with_sigterm_hands_its_work_back(mongo_uri, redis_url, server, tmp_path, figure):
+    """A graceful stop (systemd stop, a Kubernetes pod deleted): the worker finishes what it
+    holds, gives the rest back to the queue at once, and the others complete the crawl."""
+    site = DemoSite(n_articles=800, seed=41)
+    database = "distributed_sigterm"
+    with DemoServer(site) as demo:
+        workers = [subprocess.Popen(worker_command(demo.base_url, mongo_uri, database, tmp_path / f"w{i}", redis_url)
+                                    + ["--set", "DOWNLOAD_DELAY=0.02"],
+                                    cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                   for i in range(2)]
+        try:
+            deadline = time.monotonic() + 120
+            while len(_stored_ids(mongo_uri, database)) < 200 and time.monotonic() < deadline:
+                assert all(w.poll() is None for w in workers), "a worker ended before the stop"
+                time.sleep(0.2)
+            workers[0].send_signal(signal.SIGTERM)
+            stopped_at = len(_stored_ids(mongo_uri, database))
+            logs = [w.communicate(timeout=300)[1] for w in workers]
+        finally:
+            for worker in workers:
+                if worker.poll() is None:
+                    worker.kill()
+                    worker.communicate()
+    assert workers[1].returncode == 0, logs[1][-3000:]
+    stored = _stored_ids(mongo_uri, database)
+    assert sorted(stored) == sorted(str(a.id) for a in site.articles)
+    runs = {run["stats"]["distributed/worker"]: run for run in _runs(mongo_uri, database)}
+    reasons = sorted(run["finish_reason"] for run in runs.values())
+    assert reasons == ["finished", "shutdown"]
+    assert all(run["counts"]["dead_lettered"] == 0 for run in runs.values())
+    figure(f"distributed: one of 2 workers SIGTERMed at {stopped_at}/800 stored -> it stops cleanly "
+           f"(shutdown), the other completes: {len(stored)}/800 stored once")
