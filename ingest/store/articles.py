@@ -18,7 +18,7 @@ from pymongo import InsertOne, ReplaceOne, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
-from ingest.store.client import ARTICLES, REVISIONS
+from ingest.store.client import ARTICLES, REVISIONS, find_by_values
 
 # Fields that define an article's content: a change in any of them is a new revision.
 CONTENT_FIELDS = ("title", "body", "captions")
@@ -94,8 +94,7 @@ def write_articles(db: Database, items: Iterable[Mapping[str, Any]],
     result = WriteResult()
     if not batch:
         return result
-    previous = {d["canonical_url"]: d for d in
-                db[ARTICLES].find({"canonical_url": {"$in": list(batch)}})}
+    previous = {d["canonical_url"]: d for d in find_by_values(db[ARTICLES], "canonical_url", batch)}
     revision_ops, article_ops, documents, outcomes = [], [], [], []
     for key, item in batch.items():
         old = previous.get(key)
@@ -187,6 +186,6 @@ def stored_by_url(db: Database, urls: list[str],
     for start in range(0, len(urls), LOOKUP_CHUNK):
         chunk = urls[start: start + LOOKUP_CHUNK]
         for key in ("canonical_url", "url"):
-            for doc in db[ARTICLES].find({key: {"$in": chunk}}, projection):
+            for doc in find_by_values(db[ARTICLES], key, chunk, projection):
                 found.setdefault(doc[key], by_id.setdefault(doc["_id"], doc))
     return found

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import pymongo
+from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
@@ -36,10 +38,38 @@ def connect(uri: str, **options: Any) -> pymongo.MongoClient:
     return pymongo.MongoClient(uri, **options)
 
 
+_SCANS_IN_LISTS: dict[Any, bool] = {}  # by server address: a property of the server, asked once
+
+
+def scans_in_lists(db: Database) -> bool:
+    """Whether the server answers {field: {$in: [...]}} by scanning the whole collection
+    rather than from the field's index: the embedded nx-27017 does (its SQLite plan is a scan
+    with a json_each subquery per row, growing with the corpus), MongoDB does not."""
+    address = db.client.address
+    if address not in _SCANS_IN_LISTS:
+        _SCANS_IN_LISTS[address] = db.client.admin.command("buildInfo").get("process") == "nx_27017"
+    return _SCANS_IN_LISTS[address]
+
+
+def find_by_values(collection: Collection, field: str, values: Iterable[Any],
+                   projection: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+    """Documents whose `field` is one of `values`: one $in query, or, where $in scans, one
+    indexed equality query per value (a round trip each, but no scan)."""
+    values = list(values)
+    if not values:
+        return
+    if scans_in_lists(collection.database):
+        for value in values:
+            yield from collection.find({field: value}, projection)
+    else:
+        yield from collection.find({field: {"$in": values}}, projection)
+
+
 def ensure_indexes(db: Database) -> None:
     """Idempotent: safe to call at the start of every run."""
     articles = db[ARTICLES]
     articles.create_index("canonical_url", unique=True, name="canonical_url_unique")
+    articles.create_index("url", name="url")  # late listings find stored articles by either URL
     articles.create_index([("published_at", pymongo.DESCENDING)], name="published_at")
     articles.create_index([("site", pymongo.ASCENDING), ("published_at", pymongo.DESCENDING)],
                           name="site_published_at")
