@@ -133,3 +133,19 @@ def test_bad_export_requests_are_refused(store, tmp_path: Path, kwargs, message)
     with pytest.raises(QueryError, match=message):
         export_articles(store, ArticleFilter(), args.pop("fmt"), args.pop("output"), **args)
     assert not (tmp_path / "x").exists()
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_text(db):
+    titles = ["=HYPERLINK(\"http://evil.example\",\"click\")", "@SUM(A1:A9)", "+1 street party",
+              "-5 degrees in Tabriz", "Plain = fine"]
+    docs = [{**item(i), "title": title} for i, title in enumerate(titles)]
+    ensure_indexes(db)
+    write_articles(db, docs, now=T0)
+    flt = ArticleFilter(published_from=T0 - timedelta(days=30))
+    out, lines = io.StringIO(), io.StringIO()
+    assert export_articles(db, flt, "csv", out, ["canonical_url", "title"]) == 5
+    export_articles(db, flt, "jsonl", lines, ["canonical_url", "title"])
+    cells = {r["canonical_url"]: r["title"] for r in csv.DictReader(io.StringIO(out.getvalue()))}
+    raw = {r["canonical_url"]: r["title"] for r in map(json.loads, lines.getvalue().splitlines())}
+    assert [cells[d["canonical_url"]] for d in docs] == ["'" + t for t in titles[:4]] + ["Plain = fine"]
+    assert [raw[d["canonical_url"]] for d in docs] == titles  # JSON Lines keeps the text as it is

@@ -126,9 +126,15 @@ class JsonLinesWriter:
         self.stream.flush()
 
 
+# A spreadsheet runs a cell starting with these as a formula (scraped text could call
+# HYPERLINK or DDE): such cells get a leading apostrophe, which spreadsheets show as text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 class CsvWriter:
     """Lists and captions as JSON text in their cell (a tag may hold '; ' or ','; JSON
-    reads back exactly); datetimes as ISO 8601; no value as an empty cell."""
+    reads back exactly); datetimes as ISO 8601; no value as an empty cell; text that a
+    spreadsheet would run as a formula prefixed with an apostrophe."""
 
     def __init__(self, stream: IO[str], fields: Sequence[str]) -> None:
         self.stream = stream
@@ -146,6 +152,8 @@ class CsvWriter:
             return value.isoformat()
         if isinstance(value, (list, dict)):
             return json.dumps(value, ensure_ascii=False, default=json_default)
+        if isinstance(value, str) and value.startswith(FORMULA_START):
+            return "'" + value
         return value
 
     def close(self) -> None:
