@@ -26,6 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from ingest.store.articles import published_keys  # noqa: E402
 from ingest.store.client import ARTICLES, connect, ensure_indexes, redact_uri  # noqa: E402
 from ingest.store.embedded import EmbeddedMongo  # noqa: E402
 from ingest.store.exports import export_articles  # noqa: E402
@@ -86,6 +87,7 @@ class CorpusGenerator:
             "revision": 1, "first_seen_at": now, "last_seen_at": now, "last_changed_at": now,
             "crawl_id": "benchmark",
         }
+        doc.update(published_keys(published))  # as the store writer adds them
         doc["listed_in"] = list(doc["categories"])
         if rng.random() < 0.7:
             doc["lead"] = paragraphs[0][:200]

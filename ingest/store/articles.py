@@ -19,6 +19,7 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
 from ingest.store.client import ARTICLES, REVISIONS
+from ingest.store.queries import as_datetime, epoch_ms
 
 # Fields that define an article's content: a change in any of them is a new revision.
 CONTENT_FIELDS = ("title", "body", "captions")
@@ -27,6 +28,7 @@ TRANSIENT_FIELDS = ("published_raw", "modified_raw", "fetched_at", "http_status"
 DUPLICATE_KEY = 11000
 # MongoDB's BSON document limit, enforced here too: some MongoDB-wire servers accept more.
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+PUBLISHED_KEYS = ("published_ms", "published_month")
 
 
 def content_hash(doc: Mapping[str, Any]) -> str:
@@ -58,10 +60,24 @@ def safe_keys(value: Any) -> Any:
     return value
 
 
+def published_keys(published_at: Any) -> dict[str, Any]:
+    """Plain copies of published_at for the read side: `published_ms` (milliseconds since
+    the epoch) and `published_month` ("YYYY-MM"). The embedded store compares and groups
+    stored datetimes in a scan of every document; integers and strings it compares on an
+    index and groups in SQL. Nothing for an article without a publication time."""
+    if not isinstance(published_at, datetime):
+        return {}
+    return {"published_ms": epoch_ms(published_at),
+            "published_month": _as_utc(published_at).astimezone(timezone.utc).strftime("%Y-%m")}
+
+
 def build_document(item: Mapping[str, Any], previous: Mapping[str, Any] | None,
                    now: datetime) -> tuple[dict[str, Any], str]:
     """The document to store for an item, and whether it is new/changed/unchanged."""
     doc = safe_keys({k: v for k, v in item.items() if k not in TRANSIENT_FIELDS})
+    for key in PUBLISHED_KEYS:
+        doc.pop(key, None)
+    doc.update(published_keys(doc.get("published_at")))
     doc["content_hash"] = content_hash(doc)
     doc["last_seen_at"] = now
     if previous is None:
@@ -172,6 +188,25 @@ def add_listings(db: Database, listings: Mapping[str, Iterable[str]]) -> int:
     if ops:
         db[ARTICLES].bulk_write(ops, ordered=False)
     return len(ops)
+
+
+def backfill_published_keys(db: Database, batch: int = 1000) -> int:
+    """Give published_ms and published_month to stored articles that have a publication
+    time but not these fields (stored before they existed); returns how many changed.
+    Idempotent and cheap once done (an indexed lookup of articles without published_ms)."""
+    missing = {"published_ms": {"$exists": False}, "published_at": {"$ne": None}}
+    ops = []
+    changed = 0
+    for doc in db[ARTICLES].find(missing, {"published_at": 1}):
+        keys = published_keys(as_datetime(doc.get("published_at")))
+        if keys:
+            ops.append(UpdateOne({"_id": doc["_id"]}, {"$set": keys}))
+        if len(ops) >= batch:
+            changed += db[ARTICLES].bulk_write(ops, ordered=False).modified_count
+            ops = []
+    if ops:
+        changed += db[ARTICLES].bulk_write(ops, ordered=False).modified_count
+    return changed
 
 
 LOOKUP_CHUNK = 500
