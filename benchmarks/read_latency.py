@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ingest.store.articles import published_keys  # noqa: E402
 from ingest.store.client import ARTICLES, connect, ensure_indexes, redact_uri  # noqa: E402
+from ingest.store.counts import ensure_counts  # noqa: E402
 from ingest.store.embedded import EmbeddedMongo  # noqa: E402
 from ingest.store.exports import export_articles  # noqa: E402
 from ingest.store.queries import (  # noqa: E402
@@ -106,6 +107,7 @@ def generate(db: Any, n: int, batch: int = 1000) -> float:
         if done % (10 * batch) == 0 or done == n:
             print(f"  {done:,} articles ({time.monotonic() - started:.0f}s)", file=sys.stderr, flush=True)
     ensure_indexes(db)
+    ensure_counts(db)  # inserted around the store writer: counted as at a crawl's start
     return time.monotonic() - started
 
 

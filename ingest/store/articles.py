@@ -19,6 +19,7 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
 from ingest.store.client import ARTICLES, REVISIONS
+from ingest.store.counts import apply_change, categories_of, changes_of
 from ingest.store.queries import as_datetime, epoch_ms
 
 # Fields that define an article's content: a change in any of them is a new revision.
@@ -132,6 +133,8 @@ def write_articles(db: Database, items: Iterable[Mapping[str, Any]],
     failed_indexes = _bulk(db[ARTICLES], article_ops) if article_ops else {}
     raced = [i for i, (code, _) in failed_indexes.items() if code == DUPLICATE_KEY]
     if raced:  # another writer inserted the key between our read and our write: replace theirs
+        previous.update((d["canonical_url"], d) for d in db[ARTICLES].find(
+            {"canonical_url": {"$in": [outcomes[i][0] for i in raced]}}))
         retried = _bulk(db[ARTICLES], [ReplaceOne({"canonical_url": outcomes[i][0]},
                                                   {k: v for k, v in documents[i].items() if k != "_id"},
                                                   upsert=True) for i in raced])
@@ -146,6 +149,9 @@ def write_articles(db: Database, items: Iterable[Mapping[str, Any]],
             result.failed.append((key, f"{code}: {message}"))
         else:
             setattr(result, outcome, getattr(result, outcome) + 1)
+    apply_change(db, changes_of((previous.get(key), documents[index])
+                                for index, (key, _) in enumerate(outcomes)
+                                if index not in failed_indexes))
     return result
 
 
@@ -170,23 +176,30 @@ def add_listings(db: Database, listings: Mapping[str, Iterable[str]]) -> int:
     articles whose pages named no category take these as their categories. Returns how
     many articles changed. $addToSet, not a replacement: workers of a shared crawl may add
     to one article at once."""
-    stored = stored_by_url(db, list(listings), {"url": 1, "canonical_url": 1, "listed_in": 1, "categories": 1})
+    # The fields the counts file an article under, too (see counts.tally).
+    projection = {"url": 1, "canonical_url": 1, "listed_in": 1, "categories": 1, "site": 1,
+                  "language": 1, "published_month": 1}
+    stored = stored_by_url(db, list(listings), projection)
     wanted: dict[Any, tuple[set[str], dict[str, Any]]] = {}
     for url, names in listings.items():
         doc = stored.get(url)
         if doc is not None:
             wanted.setdefault(doc["_id"], (set(), doc))[0].update(names)
-    ops = []
+    ops, changes = [], []
     for doc_id, (names, doc) in wanted.items():
         missing = sorted(names - set(doc.get("listed_in") or []))
         if not missing:
             continue
         update: dict[str, Any] = {"listed_in": {"$each": missing}}
+        after = dict(doc, listed_in=list(doc.get("listed_in") or []) + missing)
         if not doc.get("categories"):
             update["categories"] = {"$each": sorted(names | set(doc.get("listed_in") or []))}
+            after["categories"] = categories_of(doc) + update["categories"]["$each"]
         ops.append(UpdateOne({"_id": doc_id}, {"$addToSet": update}))
+        changes.append((doc, after))
     if ops:
         db[ARTICLES].bulk_write(ops, ordered=False)
+        apply_change(db, changes_of(changes))
     return len(ops)
 
 

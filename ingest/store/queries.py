@@ -16,6 +16,10 @@ from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
 from ingest.store.client import ARTICLES, REVISIONS, RUNS
+from ingest.store.counts import (
+    counted_by, counted_by_month_and_category, counted_fields, counts_complete,
+)
+from ingest.store.fields import ARTICLE_FIELDS
 
 MAX_LIMIT = 1000
 QUERY_TIME_LIMIT_MS = 10_000
@@ -27,13 +31,6 @@ MAX_SKIP = 100_000
 MAX_GROUPS = 10_000
 INDEX_NOT_FOUND = 27  # MongoDB's answer to $text without a text index
 TEXT_FIELDS = ("title", "body")
-# Every field an article document may hold, in the order docs/schema.md lists them.
-ARTICLE_FIELDS = (
-    "url", "canonical_url", "site", "source_id", "title", "body", "body_html", "lead",
-    "captions", "authors", "categories", "listed_in", "tags", "language", "published_at",
-    "published_ms", "published_month", "modified_at", "date_source", "word_count", "etag",
-    "last_modified", "crawl_id", "content_hash", "revision", "first_seen_at", "last_seen_at", "last_changed_at",
-)
 CountBy = Literal["category", "month", "site", "language", "author", "tag"]
 _GROUP_FIELDS: dict[str, str] = {"category": "categories", "site": "site", "language": "language",
                                  "author": "authors", "tag": "tags", "month": "published_month"}
@@ -324,26 +321,52 @@ def _aggregate_text_matches(db: Database, query: dict[str, Any], stages: list[di
     return list(merged.values())[:limit]
 
 
+# What the writer's counts (ingest.store.counts) answer: stats per site and language.
+_COUNTED_BY = {"category", "month", "site", "language"}
+_COUNTED_FILTERS = {"site", "language"}
+
+
+def _counts_answer(db: Database, flt: ArticleFilter) -> bool:
+    """Whether the writer's counts answer for this filter: no condition but site and
+    language, and counts complete."""
+    narrowed = {f.name for f in fields(flt) if getattr(flt, f.name) is not None}
+    return narrowed <= _COUNTED_FILTERS and counts_complete(db)
+
+
 def counts_by(db: Database, flt: ArticleFilter, by: CountBy) -> list[tuple[str, int]]:
     """Matching articles per value of a field: months in order, others most frequent first.
     An article counts once under each of its categories, authors and tags; articles
     without the field are not counted (field_coverage tells how many)."""
     if by not in get_args(CountBy):
         raise QueryError(f"by: one of {', '.join(get_args(CountBy))}, not {by!r}")
-    stored = _GROUP_FIELDS[by]
-    stages: list[dict[str, Any]] = [{"$unwind": f"${stored}"}] if stored in _LIST_FIELDS else []
-    key = f"${stored}"
-    # Sorted again below: the embedded server ignores $sort after $group.
-    stages += [{"$group": {"_id": key, "n": {"$sum": 1}}}, {"$sort": {"n": -1, "_id": 1}}]
-    rows = [(str(r["_id"]), r["n"]) for r in _aggregate(db, flt, stages)
-            if r["_id"] not in (None, "")]
+    if by in _COUNTED_BY and _counts_answer(db, flt):
+        rows = [(str(value), n) for value, n in
+                counted_by(db, by, flt.site, flt.language, MAX_GROUPS, QUERY_TIME_LIMIT_MS)
+                if value not in (None, "")]
+    else:
+        rows = _aggregated_counts(db, flt, by)
     if by == "month":
         return sorted(rows)
     return sorted(rows, key=lambda row: (-row[1], row[0]))
 
 
+def _aggregated_counts(db: Database, flt: ArticleFilter, by: CountBy) -> list[tuple[str, int]]:
+    stored = _GROUP_FIELDS[by]
+    stages: list[dict[str, Any]] = [{"$unwind": f"${stored}"}] if stored in _LIST_FIELDS else []
+    key = f"${stored}"
+    # Sorted again below: the embedded server ignores $sort after $group.
+    stages += [{"$group": {"_id": key, "n": {"$sum": 1}}}, {"$sort": {"n": -1, "_id": 1}}]
+    return [(str(r["_id"]), r["n"]) for r in _aggregate(db, flt, stages)
+            if r["_id"] not in (None, "")]
+
+
 def monthly_counts_by_category(db: Database, flt: ArticleFilter) -> list[tuple[str, str, int]]:
     """(month "YYYY-MM", category, articles), by month then category."""
+    if _counts_answer(db, flt):
+        return sorted((month, str(category), n) for month, category, n in
+                      counted_by_month_and_category(db, flt.site, flt.language, MAX_GROUPS,
+                                                    QUERY_TIME_LIMIT_MS)
+                      if category not in (None, ""))
     # One string key: the embedded server does not evaluate expressions inside a compound _id.
     key = {"$concat": ["$published_month", "|", "$categories"]}
     stages = [{"$unwind": "$categories"}, {"$group": {"_id": key, "n": {"$sum": 1}}},
@@ -364,6 +387,9 @@ def _present(field: str) -> dict[str, Any]:
 def field_coverage(db: Database, flt: ArticleFilter) -> list[tuple[str, int, int]]:
     """(field, matching articles holding a value for it, matching articles), for every
     stored field, counted in one pass."""
+    if _counts_answer(db, flt):
+        total, filled = counted_fields(db, flt.site, flt.language, QUERY_TIME_LIMIT_MS)
+        return [(field, filled[field], total) for field in ARTICLE_FIELDS]
     group: dict[str, Any] = {"_id": None, "_total": {"$sum": 1}}
     for field in ARTICLE_FIELDS:
         # $cond in its {if, then, else} form: the embedded server runs that one in SQL.
