@@ -247,7 +247,7 @@ def _page_number(name: str, value: Any) -> int:
 def count_matching(db: Database, query: dict[str, Any]) -> int:
     # What count_documents does, spelt out: the embedded server's count_documents misses
     # $text matches that this pipeline finds.
-    # One $match: the embedded server answers $text with the other conditions in SQL here.
+    # No empty $match: the embedded server then evaluates every document in Python.
     match = [{"$match": query}] if query else []
     rows = list(db[ARTICLES].aggregate([*match, {"$count": "n"}], maxTimeMS=QUERY_TIME_LIMIT_MS))
     return int(rows[0]["n"]) if rows else 0
