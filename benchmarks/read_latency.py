@@ -26,7 +26,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from ingest.store.articles import published_keys  # noqa: E402
 from ingest.store.client import ARTICLES, connect, ensure_indexes, redact_uri  # noqa: E402
+from ingest.store.counts import ensure_counts  # noqa: E402
 from ingest.store.embedded import EmbeddedMongo  # noqa: E402
 from ingest.store.exports import export_articles  # noqa: E402
 from ingest.store.queries import (  # noqa: E402
@@ -86,6 +88,7 @@ class CorpusGenerator:
             "revision": 1, "first_seen_at": now, "last_seen_at": now, "last_changed_at": now,
             "crawl_id": "benchmark",
         }
+        doc.update(published_keys(published))  # as the store writer adds them
         doc["listed_in"] = list(doc["categories"])
         if rng.random() < 0.7:
             doc["lead"] = paragraphs[0][:200]
@@ -104,6 +107,7 @@ def generate(db: Any, n: int, batch: int = 1000) -> float:
         if done % (10 * batch) == 0 or done == n:
             print(f"  {done:,} articles ({time.monotonic() - started:.0f}s)", file=sys.stderr, flush=True)
     ensure_indexes(db)
+    ensure_counts(db)  # inserted around the store writer: counted as at a crawl's start
     return time.monotonic() - started
 
 

@@ -19,8 +19,9 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from ingest.items import ListingUpdate
-from ingest.store.articles import add_listings, safe_keys, write_articles
+from ingest.store.articles import add_listings, backfill_published_keys, safe_keys, write_articles
 from ingest.store.client import RUNS, connect, ensure_indexes, mongo_uri_from_env, redact_uri
+from ingest.store.counts import ensure_counts
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,10 @@ class MongoPipeline:
         self.client = connect(self.uri)
         self.started_at = datetime.now(timezone.utc)
         ensure_indexes(self.db)
+        backfilled = backfill_published_keys(self.db)
+        if backfilled:
+            logger.info("gave published_ms and published_month to %d stored articles", backfilled)
+        ensure_counts(self.db, rebuild=backfilled > 0)
         self._save_run_record(status="running")
         logger.info("storing into %s database %r", redact_uri(self.uri), self.database_name)
 

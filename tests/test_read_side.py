@@ -111,8 +111,8 @@ def test_filters_select_exactly_the_matching_articles(corpus_db, params, keep):
 
 
 def test_text_index_and_regex_search_agree(corpus_db):
-    """$text and the regex search select the same articles (where $text stands alone: on
-    the embedded server it does not combine with other conditions, hence the regexes)."""
+    """$text and the regex search (for a MongoDB without the text index) select the same
+    articles when the words stand alone in the text."""
     for text in ("election", "Election Tehran", "تهران", "number 12"):
         flt = ArticleFilter(text=text)
         with_index = {d["canonical_url"] for d in corpus_db[ARTICLES].find(flt.to_query())}

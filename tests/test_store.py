@@ -1,8 +1,10 @@
 from datetime import datetime, timedelta, timezone
 
-from ingest.store.articles import content_hash, write_articles
+from ingest.store.articles import backfill_published_keys, content_hash, write_articles
 from ingest.store.client import ARTICLES, REVISIONS, ensure_indexes, redact_uri
-from ingest.store.queries import as_datetime, corpus_summary, revisions_of
+from ingest.store.queries import (
+    ArticleFilter, as_datetime, corpus_summary, counts_by, revisions_of, search_articles,
+)
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -140,3 +142,28 @@ def test_lookups_by_url_use_the_indexes_and_find_what_in_finds(db):
             plan = db[ARTICLES].find({field: values[0]}).explain()
             assert "USING INDEX" in str(plan["queryPlanner"]["winningPlan"])
     assert list(find_by_values(db[ARTICLES], "url", [])) == []
+
+
+def test_published_copies_are_written_and_backfilled(db):
+    """published_ms and published_month follow published_at through writes; articles
+    stored without them get them from the backfill, and date filters then find them."""
+    ensure_indexes(db)
+    when = datetime(2024, 3, 31, 23, 59, 59, 999000, tzinfo=timezone.utc)
+    write_articles(db, [article("a", published_at=when), article("b", published_at=None)], now=T0)
+    stored = db[ARTICLES].find_one({"canonical_url": "https://news.example/a/"})
+    assert (stored["published_ms"], stored["published_month"]) == (1711929599999, "2024-03")
+    undated = db[ARTICLES].find_one({"canonical_url": "https://news.example/b/"})
+    assert "published_ms" not in undated and "published_month" not in undated
+
+    write_articles(db, [article("a", published_at=when + timedelta(milliseconds=1))], now=T0)
+    stored = db[ARTICLES].find_one({"canonical_url": "https://news.example/a/"})
+    assert (stored["published_ms"], stored["published_month"]) == (1711929600000, "2024-04")
+
+    db[ARTICLES].update_one({"_id": stored["_id"]},
+                            {"$unset": {"published_ms": "", "published_month": ""}})
+    april = ArticleFilter(published_from=datetime(2024, 4, 1, tzinfo=timezone.utc))
+    assert search_articles(db, april).total == 0
+    assert backfill_published_keys(db) == 1
+    assert backfill_published_keys(db) == 0
+    assert search_articles(db, april).total == 1
+    assert counts_by(db, ArticleFilter(), "month") == [("2024-04", 1)]

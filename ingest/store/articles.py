@@ -19,6 +19,8 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
 from ingest.store.client import ARTICLES, REVISIONS, find_by_values
+from ingest.store.counts import apply_change, categories_of, changes_of
+from ingest.store.queries import as_datetime, epoch_ms
 
 # Fields that define an article's content: a change in any of them is a new revision.
 CONTENT_FIELDS = ("title", "body", "captions")
@@ -27,6 +29,7 @@ TRANSIENT_FIELDS = ("published_raw", "modified_raw", "fetched_at", "http_status"
 DUPLICATE_KEY = 11000
 # MongoDB's BSON document limit, enforced here too: some MongoDB-wire servers accept more.
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+PUBLISHED_KEYS = ("published_ms", "published_month")
 
 
 def content_hash(doc: Mapping[str, Any]) -> str:
@@ -58,10 +61,24 @@ def safe_keys(value: Any) -> Any:
     return value
 
 
+def published_keys(published_at: Any) -> dict[str, Any]:
+    """Plain copies of published_at for the read side: `published_ms` (milliseconds since
+    the epoch) and `published_month` ("YYYY-MM"). The embedded store compares and groups
+    stored datetimes in a scan of every document; integers and strings it compares on an
+    index and groups in SQL. Nothing for an article without a publication time."""
+    if not isinstance(published_at, datetime):
+        return {}
+    return {"published_ms": epoch_ms(published_at),
+            "published_month": _as_utc(published_at).astimezone(timezone.utc).strftime("%Y-%m")}
+
+
 def build_document(item: Mapping[str, Any], previous: Mapping[str, Any] | None,
                    now: datetime) -> tuple[dict[str, Any], str]:
     """The document to store for an item, and whether it is new/changed/unchanged."""
     doc = safe_keys({k: v for k, v in item.items() if k not in TRANSIENT_FIELDS})
+    for key in PUBLISHED_KEYS:
+        doc.pop(key, None)
+    doc.update(published_keys(doc.get("published_at")))
     doc["content_hash"] = content_hash(doc)
     doc["last_seen_at"] = now
     if previous is None:
@@ -115,6 +132,8 @@ def write_articles(db: Database, items: Iterable[Mapping[str, Any]],
     failed_indexes = _bulk(db[ARTICLES], article_ops) if article_ops else {}
     raced = [i for i, (code, _) in failed_indexes.items() if code == DUPLICATE_KEY]
     if raced:  # another writer inserted the key between our read and our write: replace theirs
+        previous.update((d["canonical_url"], d) for d in find_by_values(
+            db[ARTICLES], "canonical_url", [outcomes[i][0] for i in raced]))
         retried = _bulk(db[ARTICLES], [ReplaceOne({"canonical_url": outcomes[i][0]},
                                                   {k: v for k, v in documents[i].items() if k != "_id"},
                                                   upsert=True) for i in raced])
@@ -129,6 +148,9 @@ def write_articles(db: Database, items: Iterable[Mapping[str, Any]],
             result.failed.append((key, f"{code}: {message}"))
         else:
             setattr(result, outcome, getattr(result, outcome) + 1)
+    apply_change(db, changes_of((previous.get(key), documents[index])
+                                for index, (key, _) in enumerate(outcomes)
+                                if index not in failed_indexes))
     return result
 
 
@@ -153,24 +175,50 @@ def add_listings(db: Database, listings: Mapping[str, Iterable[str]]) -> int:
     articles whose pages named no category take these as their categories. Returns how
     many articles changed. $addToSet, not a replacement: workers of a shared crawl may add
     to one article at once."""
-    stored = stored_by_url(db, list(listings), {"url": 1, "canonical_url": 1, "listed_in": 1, "categories": 1})
+    # The fields the counts file an article under, too (see counts.tally).
+    projection = {"url": 1, "canonical_url": 1, "listed_in": 1, "categories": 1, "site": 1,
+                  "language": 1, "published_month": 1}
+    stored = stored_by_url(db, list(listings), projection)
     wanted: dict[Any, tuple[set[str], dict[str, Any]]] = {}
     for url, names in listings.items():
         doc = stored.get(url)
         if doc is not None:
             wanted.setdefault(doc["_id"], (set(), doc))[0].update(names)
-    ops = []
+    ops, changes = [], []
     for doc_id, (names, doc) in wanted.items():
         missing = sorted(names - set(doc.get("listed_in") or []))
         if not missing:
             continue
         update: dict[str, Any] = {"listed_in": {"$each": missing}}
+        after = dict(doc, listed_in=list(doc.get("listed_in") or []) + missing)
         if not doc.get("categories"):
             update["categories"] = {"$each": sorted(names | set(doc.get("listed_in") or []))}
+            after["categories"] = categories_of(doc) + update["categories"]["$each"]
         ops.append(UpdateOne({"_id": doc_id}, {"$addToSet": update}))
+        changes.append((doc, after))
     if ops:
         db[ARTICLES].bulk_write(ops, ordered=False)
+        apply_change(db, changes_of(changes))
     return len(ops)
+
+
+def backfill_published_keys(db: Database, batch: int = 1000) -> int:
+    """Give published_ms and published_month to stored articles that have a publication
+    time but not these fields (stored before they existed); returns how many changed.
+    Idempotent and cheap once done (an indexed lookup of articles without published_ms)."""
+    missing = {"published_ms": {"$exists": False}, "published_at": {"$ne": None}}
+    ops = []
+    changed = 0
+    for doc in db[ARTICLES].find(missing, {"published_at": 1}):
+        keys = published_keys(as_datetime(doc.get("published_at")))
+        if keys:
+            ops.append(UpdateOne({"_id": doc["_id"]}, {"$set": keys}))
+        if len(ops) >= batch:
+            changed += db[ARTICLES].bulk_write(ops, ordered=False).modified_count
+            ops = []
+    if ops:
+        changed += db[ARTICLES].bulk_write(ops, ordered=False).modified_count
+    return changed
 
 
 LOOKUP_CHUNK = 500

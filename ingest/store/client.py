@@ -75,6 +75,11 @@ def ensure_indexes(db: Database) -> None:
                           name="site_published_at")
     articles.create_index([("categories", pymongo.ASCENDING), ("published_at", pymongo.DESCENDING)],
                           name="categories_published_at")
+    # Plain copies of published_at (see articles.published_keys): date ranges and months.
+    articles.create_index("published_ms", name="published_ms")
+    articles.create_index("published_month", name="published_month")
+    articles.create_index([("site", pymongo.ASCENDING), ("published_month", pymongo.ASCENDING)],
+                          name="site_published_month")
     articles.create_index("tags", name="tags")
     articles.create_index("authors", name="authors")
     articles.create_index("language", name="language")

@@ -29,13 +29,14 @@ from ingest.store.queries import (
 ExportFormat = Literal["jsonl", "csv", "parquet"]
 EXPORT_BATCH_SIZE = 1000
 EXPORT_TIME_LIMIT_MS = 60 * 60_000
-# body_html is left out unless asked for: body holds the same text, and the HTML is the
-# heaviest field by far.
-DEFAULT_EXPORT_FIELDS = tuple(f for f in ARTICLE_FIELDS if f != "body_html")
+# Left out unless asked for: body_html (body holds the same text, and the HTML is the
+# heaviest field by far) and the store's plain copies of published_at.
+DEFAULT_EXPORT_FIELDS = tuple(f for f in ARTICLE_FIELDS
+                              if f not in ("body_html", "published_ms", "published_month"))
 
 _STRING_LISTS = ("authors", "categories", "listed_in", "tags")
 _TIMESTAMPS = ("published_at", "modified_at", "first_seen_at", "last_seen_at", "last_changed_at")
-_INTEGERS = ("word_count", "revision")
+_INTEGERS = ("word_count", "revision", "published_ms")
 _CAPTION_KEYS = ("text", "image_url", "alt", "credit")
 
 

@@ -16,6 +16,10 @@ from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
 from ingest.store.client import ARTICLES, REVISIONS, RUNS
+from ingest.store.counts import (
+    counted_by, counted_by_month_and_category, counted_fields, counts_complete,
+)
+from ingest.store.fields import ARTICLE_FIELDS
 
 MAX_LIMIT = 1000
 QUERY_TIME_LIMIT_MS = 10_000
@@ -27,18 +31,11 @@ MAX_SKIP = 100_000
 MAX_GROUPS = 10_000
 INDEX_NOT_FOUND = 27  # MongoDB's answer to $text without a text index
 TEXT_FIELDS = ("title", "body")
-# Every field an article document may hold, in the order docs/schema.md lists them.
-ARTICLE_FIELDS = (
-    "url", "canonical_url", "site", "source_id", "title", "body", "body_html", "lead",
-    "captions", "authors", "categories", "listed_in", "tags", "language", "published_at",
-    "modified_at", "date_source", "word_count", "etag", "last_modified", "crawl_id",
-    "content_hash", "revision", "first_seen_at", "last_seen_at", "last_changed_at",
-)
 CountBy = Literal["category", "month", "site", "language", "author", "tag"]
 _GROUP_FIELDS: dict[str, str] = {"category": "categories", "site": "site", "language": "language",
-                                 "author": "authors", "tag": "tags", "month": "published_at"}
+                                 "author": "authors", "tag": "tags", "month": "published_month"}
 _LIST_FIELDS = {"categories", "authors", "tags"}
-_MONTH = {"$dateToString": {"format": "%Y-%m", "date": "$published_at"}}
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _WORD_EDGES = ".,;:!?()[]{}<>'-\u00ab\u00bb\u201c\u201d\u2018\u2019"
 
@@ -83,6 +80,11 @@ def parse_date_param(key: str, text: str, end_of_day: bool = False) -> datetime:
     except ValueError:
         raise QueryError(f"{key}: {text!r} is not a date (use YYYY-MM-DD or ISO 8601)") from None
     return _utc(parsed)
+
+
+def epoch_ms(value: datetime) -> int:
+    """An instant as stored in published_ms (see articles.published_keys)."""
+    return (_utc(value) - EPOCH) // timedelta(milliseconds=1)
 
 
 def _utc(value: datetime) -> datetime:
@@ -175,10 +177,11 @@ class ArticleFilter:
         appear) or, with text_index=False, to escaped case-insensitive regexes on title
         and body.
 
-        Equality conditions are top-level fields: the embedded server turns those into SQL
-        (milliseconds at 100k articles) but evaluates any $and in Python (seconds). Date
-        bounds and words are $and members all the same: the embedded server answers
-        aggregations wrongly when one field carries both ends of a date range."""
+        Every condition but the regexes is a top-level field the embedded server turns into
+        SQL (milliseconds at 100k articles; it evaluates any $and in Python, seconds), and
+        $text combines there with the others only while all of them do. Date bounds are a
+        range on published_ms: the embedded server scans and compares stored datetimes in
+        Python, integers it compares on an index."""
         query: dict[str, Any] = {}
         for name, stored in _EQUALITY_FIELDS.items():
             value = getattr(self, name)
@@ -187,20 +190,20 @@ class ArticleFilter:
                 # misses equality matches on array fields that have a single-field index.
                 # On the others a bare value: the embedded server's $match runs $in in Python.
                 query[stored] = {"$in": [value]} if stored in _LIST_FIELDS else value
-        conditions: list[dict[str, Any]] = []
+        published: dict[str, int] = {}
         if self.published_from is not None:
-            conditions.append({"published_at": {"$gte": self.published_from}})
+            published["$gte"] = epoch_ms(self.published_from)
         if self.published_to is not None:
-            conditions.append({"published_at": {"$lte": self.published_to}})
+            published["$lte"] = epoch_ms(self.published_to)
+        if published:
+            query["published_ms"] = published
         if self.text is not None:
             words = search_words(self.text)
             if text_index:
                 query["$text"] = {"$search": " ".join(f'"{word}"' for word in words)}
             else:
-                conditions += [{"$or": [{field: {"$regex": re.escape(word), "$options": "i"}}
-                                        for field in TEXT_FIELDS]} for word in words]
-        if conditions:
-            query["$and"] = conditions
+                query["$and"] = [{"$or": [{field: {"$regex": re.escape(word), "$options": "i"}}
+                                          for field in TEXT_FIELDS]} for word in words]
         return query
 
 
@@ -217,11 +220,9 @@ class SearchPage:
 
 
 def uses_text_index(db: Database) -> bool:
-    """Whether text search goes through $text here: on MongoDB with the text index, not on
-    the embedded server, whose $text ignores or breaks the other conditions of a query
-    (there the regex search finds the same articles)."""
-    if db.client.admin.command("buildInfo").get("process") == "nx_27017":
-        return False
+    """Whether text search goes through $text here: on MongoDB with the text index, and on
+    the embedded server, which answers $text from the SQLite full-text tables its text
+    index keeps (created by ensure_indexes before any article is stored)."""
     try:
         db[ARTICLES].find_one({"$text": {"$search": "probe"}}, {"_id": 1},
                               max_time_ms=QUERY_TIME_LIMIT_MS)
@@ -256,6 +257,16 @@ LISTING_PROJECTION = {"_id": 0, "body_html": 0}
 NEWEST_FIRST = [("published_at", -1)]
 
 
+def newest_first(flt: ArticleFilter) -> list[tuple[str, int]]:
+    """The listing order. With date bounds, on published_ms (the same order: it is
+    published_at in milliseconds, as stored): the embedded server then walks its
+    published_ms index through the range and stops at the page, where sorting on
+    published_at reads every article in the range."""
+    if flt.published_from is None and flt.published_to is None:
+        return NEWEST_FIRST
+    return [("published_ms", -1)]
+
+
 def search_articles(db: Database, flt: ArticleFilter, page: int = 1,
                     per_page: int = 20) -> SearchPage:
     """One page of the matching articles, newest first, without _id and body_html."""
@@ -267,16 +278,59 @@ def search_articles(db: Database, flt: ArticleFilter, page: int = 1,
                          "narrow the filter")
     query = article_query(db, flt)
     total = count_matching(db, query)
-    cursor = (db[ARTICLES].find(query, LISTING_PROJECTION).sort(NEWEST_FIRST).skip(skip)
+    cursor = (db[ARTICLES].find(query, LISTING_PROJECTION).sort(newest_first(flt)).skip(skip)
               .limit(per_page).max_time_ms(QUERY_TIME_LIMIT_MS))
     return SearchPage(total=total, page=page, per_page=per_page, items=list(cursor))
 
 
+def is_embedded_store(db: Database) -> bool:
+    return db.client.admin.command("buildInfo").get("process") == "nx_27017"
+
+
+# Articles per $in (SQLite takes at most 32,766 parameters in one statement).
+KEY_CHUNK = 20_000
+
+
 def _aggregate(db: Database, flt: ArticleFilter, stages: list[dict[str, Any]],
                limit: int = MAX_GROUPS) -> list[dict[str, Any]]:
+    """Rows of a $group whose numeric fields are sums, over the matching articles."""
     query = article_query(db, flt)
+    if "$text" in query and is_embedded_store(db):
+        return _aggregate_text_matches(db, query, stages, limit)
     pipeline = [*([{"$match": query}] if query else []), *stages, {"$limit": limit}]  # as above
     return list(db[ARTICLES].aggregate(pipeline, maxTimeMS=QUERY_TIME_LIMIT_MS))
+
+
+def _aggregate_text_matches(db: Database, query: dict[str, Any], stages: list[dict[str, Any]],
+                            limit: int) -> list[dict[str, Any]]:
+    """The embedded server answers find() with $text and other conditions in SQL, but
+    loses matches when an aggregation stage it runs in Python follows a $match with $text.
+    So: the matching articles' canonical URLs first (its $match on _id refuses ObjectIds),
+    then the stages over those articles, chunk by chunk, the sums of each group added up."""
+    keys = [doc["canonical_url"] for doc in
+            db[ARTICLES].find(query, {"_id": 0, "canonical_url": 1}).max_time_ms(QUERY_TIME_LIMIT_MS)]
+    merged: dict[Any, dict[str, Any]] = {}
+    for start in range(0, len(keys), KEY_CHUNK):
+        chunk = keys[start: start + KEY_CHUNK]
+        pipeline = [{"$match": {"canonical_url": {"$in": chunk}}}, *stages]
+        for row in db[ARTICLES].aggregate(pipeline, maxTimeMS=QUERY_TIME_LIMIT_MS):
+            total = merged.setdefault(repr(row["_id"]), {"_id": row["_id"]})
+            for key, value in row.items():
+                if key != "_id":
+                    total[key] = total.get(key, 0) + value
+    return list(merged.values())[:limit]
+
+
+# What the writer's counts (ingest.store.counts) answer: stats per site and language.
+_COUNTED_BY = {"category", "month", "site", "language"}
+_COUNTED_FILTERS = {"site", "language"}
+
+
+def _counts_answer(db: Database, flt: ArticleFilter) -> bool:
+    """Whether the writer's counts answer for this filter: no condition but site and
+    language, and counts complete."""
+    narrowed = {f.name for f in fields(flt) if getattr(flt, f.name) is not None}
+    return narrowed <= _COUNTED_FILTERS and counts_complete(db)
 
 
 def counts_by(db: Database, flt: ArticleFilter, by: CountBy) -> list[tuple[str, int]]:
@@ -285,22 +339,36 @@ def counts_by(db: Database, flt: ArticleFilter, by: CountBy) -> list[tuple[str, 
     without the field are not counted (field_coverage tells how many)."""
     if by not in get_args(CountBy):
         raise QueryError(f"by: one of {', '.join(get_args(CountBy))}, not {by!r}")
-    stored = _GROUP_FIELDS[by]
-    stages: list[dict[str, Any]] = [{"$unwind": f"${stored}"}] if stored in _LIST_FIELDS else []
-    key = _MONTH if by == "month" else f"${stored}"
-    # Sorted again below: the embedded server ignores $sort after $group.
-    stages += [{"$group": {"_id": key, "n": {"$sum": 1}}}, {"$sort": {"n": -1, "_id": 1}}]
-    rows = [(str(r["_id"]), r["n"]) for r in _aggregate(db, flt, stages)
-            if r["_id"] not in (None, "")]
+    if by in _COUNTED_BY and _counts_answer(db, flt):
+        rows = [(str(value), n) for value, n in
+                counted_by(db, by, flt.site, flt.language, MAX_GROUPS, QUERY_TIME_LIMIT_MS)
+                if value not in (None, "")]
+    else:
+        rows = _aggregated_counts(db, flt, by)
     if by == "month":
         return sorted(rows)
     return sorted(rows, key=lambda row: (-row[1], row[0]))
 
 
+def _aggregated_counts(db: Database, flt: ArticleFilter, by: CountBy) -> list[tuple[str, int]]:
+    stored = _GROUP_FIELDS[by]
+    stages: list[dict[str, Any]] = [{"$unwind": f"${stored}"}] if stored in _LIST_FIELDS else []
+    key = f"${stored}"
+    # Sorted again below: the embedded server ignores $sort after $group.
+    stages += [{"$group": {"_id": key, "n": {"$sum": 1}}}, {"$sort": {"n": -1, "_id": 1}}]
+    return [(str(r["_id"]), r["n"]) for r in _aggregate(db, flt, stages)
+            if r["_id"] not in (None, "")]
+
+
 def monthly_counts_by_category(db: Database, flt: ArticleFilter) -> list[tuple[str, str, int]]:
     """(month "YYYY-MM", category, articles), by month then category."""
+    if _counts_answer(db, flt):
+        return sorted((month, str(category), n) for month, category, n in
+                      counted_by_month_and_category(db, flt.site, flt.language, MAX_GROUPS,
+                                                    QUERY_TIME_LIMIT_MS)
+                      if category not in (None, ""))
     # One string key: the embedded server does not evaluate expressions inside a compound _id.
-    key = {"$concat": [_MONTH, "|", "$categories"]}
+    key = {"$concat": ["$published_month", "|", "$categories"]}
     stages = [{"$unwind": "$categories"}, {"$group": {"_id": key, "n": {"$sum": 1}}},
               {"$sort": {"_id": 1}}]
     rows = [(r["_id"][:7], r["_id"][8:], r["n"]) for r in _aggregate(db, flt, stages)
@@ -312,16 +380,20 @@ def _present(field: str) -> dict[str, Any]:
     """True when a document holds a value for the field: a non-empty list, or anything but
     null and the empty string."""
     value = f"${field}"
-    return {"$cond": [{"$isArray": value}, {"$gt": [{"$size": value}, 0]},
-                      {"$not": [{"$in": [{"$ifNull": [value, ""]}, ["", None]]}]}]}
+    return {"$cond": {"if": {"$isArray": value}, "then": {"$gt": [{"$size": value}, 0]},
+                      "else": {"$not": [{"$in": [{"$ifNull": [value, ""]}, ["", None]]}]}}}
 
 
 def field_coverage(db: Database, flt: ArticleFilter) -> list[tuple[str, int, int]]:
     """(field, matching articles holding a value for it, matching articles), for every
     stored field, counted in one pass."""
+    if _counts_answer(db, flt):
+        total, filled = counted_fields(db, flt.site, flt.language, QUERY_TIME_LIMIT_MS)
+        return [(field, filled[field], total) for field in ARTICLE_FIELDS]
     group: dict[str, Any] = {"_id": None, "_total": {"$sum": 1}}
     for field in ARTICLE_FIELDS:
-        group[field] = {"$sum": {"$cond": [_present(field), 1, 0]}}
+        # $cond in its {if, then, else} form: the embedded server runs that one in SQL.
+        group[field] = {"$sum": {"$cond": {"if": _present(field), "then": 1, "else": 0}}}
     rows = _aggregate(db, flt, [{"$group": group}], limit=1)
     row = rows[0] if rows else {}
     total = int(row.get("_total", 0))
