@@ -38,17 +38,17 @@ def connect(uri: str, **options: Any) -> pymongo.MongoClient:
     return pymongo.MongoClient(uri, **options)
 
 
-_SCANS_IN_LISTS: dict[Any, bool] = {}  # by server address: a property of the server, asked once
+_EMBEDDED: dict[Any, bool] = {}  # by server address: a property of the server, asked once
 
 
-def scans_in_lists(db: Database) -> bool:
-    """Whether the server answers {field: {$in: [...]}} by scanning the whole collection
-    rather than from the field's index: the embedded nx-27017 does (its SQLite plan is a scan
-    with a json_each subquery per row, growing with the corpus), MongoDB does not."""
+def is_embedded_server(db: Database) -> bool:
+    """Whether the server is the embedded nx-27017, whose query plans differ from MongoDB's
+    where it matters: it answers {field: {$in: [...]}} by scanning the collection (a
+    json_each subquery per row), and loses $text matches in aggregations."""
     address = db.client.address
-    if address not in _SCANS_IN_LISTS:
-        _SCANS_IN_LISTS[address] = db.client.admin.command("buildInfo").get("process") == "nx_27017"
-    return _SCANS_IN_LISTS[address]
+    if address not in _EMBEDDED:
+        _EMBEDDED[address] = db.client.admin.command("buildInfo").get("process") == "nx_27017"
+    return _EMBEDDED[address]
 
 
 def find_by_values(collection: Collection, field: str, values: Iterable[Any],
@@ -58,7 +58,7 @@ def find_by_values(collection: Collection, field: str, values: Iterable[Any],
     values = list(values)
     if not values:
         return
-    if scans_in_lists(collection.database):
+    if is_embedded_server(collection.database):
         for value in values:
             yield from collection.find({field: value}, projection)
     else:

@@ -15,7 +15,7 @@ from typing import Any, Literal, get_args
 from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
-from ingest.store.client import ARTICLES, REVISIONS, RUNS
+from ingest.store.client import ARTICLES, REVISIONS, RUNS, is_embedded_server
 from ingest.store.counts import (
     counted_by, counted_by_month_and_category, counted_fields, counts_complete,
 )
@@ -283,10 +283,6 @@ def search_articles(db: Database, flt: ArticleFilter, page: int = 1,
     return SearchPage(total=total, page=page, per_page=per_page, items=list(cursor))
 
 
-def is_embedded_store(db: Database) -> bool:
-    return db.client.admin.command("buildInfo").get("process") == "nx_27017"
-
-
 # Articles per $in (SQLite takes at most 32,766 parameters in one statement).
 KEY_CHUNK = 20_000
 
@@ -295,7 +291,7 @@ def _aggregate(db: Database, flt: ArticleFilter, stages: list[dict[str, Any]],
                limit: int = MAX_GROUPS) -> list[dict[str, Any]]:
     """Rows of a $group whose numeric fields are sums, over the matching articles."""
     query = article_query(db, flt)
-    if "$text" in query and is_embedded_store(db):
+    if "$text" in query and is_embedded_server(db):
         return _aggregate_text_matches(db, query, stages, limit)
     pipeline = [*([{"$match": query}] if query else []), *stages, {"$limit": limit}]  # as above
     return list(db[ARTICLES].aggregate(pipeline, maxTimeMS=QUERY_TIME_LIMIT_MS))
