@@ -98,10 +98,11 @@ def _day(value: Any) -> str:
 def search(args: argparse.Namespace, db: Database) -> int:
     result = search_articles(db, args.filter, page=args.page, per_page=args.per_page)
     if args.json:
-        print_json({"filter": args.filter.as_params(), "total": result.total, "page": result.page,
-                    "per_page": result.per_page, "items": result.items})
+        print_json({"filter": args.filter.as_params(), "total": result.total, "more": result.more,
+                    "page": result.page, "per_page": result.per_page, "items": result.items})
         return 0
-    print(f"{result.total} articles | page {result.page} of {result.pages}")
+    more = "+" if result.more else ""
+    print(f"{result.total}{more} articles | page {result.page} of {result.pages}{more}")
     for item in result.items:
         day, site = _day(item.get("published_at")), item.get("site") or ""
         print(f"{day}  {site}  {item.get('title') or ''}")

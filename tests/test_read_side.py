@@ -276,3 +276,22 @@ def test_params_round_trip():
     assert exact.published_from == datetime(2024, 1, 1, 6, 30, tzinfo=timezone.utc)
     assert ArticleFilter.from_params(exact.as_params()) == exact
     assert ArticleFilter.from_params({"site": "  ", "tag": []}).is_empty()
+
+
+def test_results_pages_count_up_to_the_cap_and_say_there_is_more(db):
+    from ingest.store.queries import SEARCH_COUNT_CAP
+
+    ensure_indexes(db)
+    n = SEARCH_COUNT_CAP + 30
+    write_articles(db, [{**corpus_item(i), "canonical_url": f"https://news.example/many/{i}/",
+                         "url": f"https://news.example/many/{i}/", "site": "many",
+                         "body": f"Flood report {i}.", "published_at": START - timedelta(hours=i)}
+                        for i in range(n)], now=START)
+    first = search_articles(db, ArticleFilter(site="many", text="flood"), per_page=100)
+    assert (first.total, first.more, first.pages) == (SEARCH_COUNT_CAP, True, 10)
+    beyond = search_articles(db, ArticleFilter(site="many", text="flood"), page=11, per_page=100)
+    assert len(beyond.items) == 30 and beyond.pages == 11  # paging goes on past the cap
+    assert beyond.items[-1]["canonical_url"] == f"https://news.example/many/{n - 1}/"
+    assert count_matching(db, {"site": "many"}) == n  # exact where asked for (exports, stats)
+    few = search_articles(db, ArticleFilter(site="many", text="flood report 7"))
+    assert few.more is False and few.total == len(few.items) == 1

@@ -27,6 +27,9 @@ MAX_PARAM_LENGTH = 200
 MAX_SEARCH_WORDS = 16
 # Deeper pages cost a skip over everything before them: narrow the filter instead.
 MAX_SKIP = 100_000
+# A results page counts its matches up to this: counting every match of a common word costs
+# as much as reading them (the embedded store loads each one), and no one pages that far.
+SEARCH_COUNT_CAP = 1_000
 # Distinct values one count returns at most (authors and tags can be many).
 MAX_GROUPS = 10_000
 INDEX_NOT_FOUND = 27  # MongoDB's answer to $text without a text index
@@ -209,14 +212,22 @@ class ArticleFilter:
 
 @dataclass(frozen=True)
 class SearchPage:
+    """One page of results. `total` is exact up to SEARCH_COUNT_CAP; beyond, it is the cap and
+    `more` is True (counts: `counts_by`; every match: `export`)."""
+
     total: int
     page: int
     per_page: int
     items: list[dict[str, Any]]
+    more: bool = False
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        """Pages known to exist: with `more`, at least one after a full page."""
+        known = max(1, -(-self.total // self.per_page))
+        if self.more and len(self.items) == self.per_page:
+            return max(known, self.page + 1)
+        return max(known, self.page) if self.more else known
 
 
 def uses_text_index(db: Database) -> bool:
@@ -277,10 +288,12 @@ def search_articles(db: Database, flt: ArticleFilter, page: int = 1,
         raise QueryError(f"page: only the first {MAX_SKIP} results can be paged through; "
                          "narrow the filter")
     query = article_query(db, flt)
-    total = count_matching(db, query)
+    found = len(db[ARTICLES].find(query, {"_id": 1}).limit(SEARCH_COUNT_CAP + 1)
+                .max_time_ms(QUERY_TIME_LIMIT_MS).to_list())
     cursor = (db[ARTICLES].find(query, LISTING_PROJECTION).sort(newest_first(flt)).skip(skip)
               .limit(per_page).max_time_ms(QUERY_TIME_LIMIT_MS))
-    return SearchPage(total=total, page=page, per_page=per_page, items=list(cursor))
+    return SearchPage(total=min(found, SEARCH_COUNT_CAP), page=page, per_page=per_page,
+                      items=list(cursor), more=found > SEARCH_COUNT_CAP)
 
 
 # Articles per $in (SQLite takes at most 32,766 parameters in one statement).

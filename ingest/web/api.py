@@ -21,8 +21,8 @@ def search() -> dict[str, Any]:
     flt = request_filter()
     page, per_page = page_and_size(request.args)
     result = queries.search_articles(store(), flt, page=page, per_page=per_page)
-    return {"filter": flt.as_params(), "total": result.total, "page": result.page,
-            "per_page": result.per_page, "items": result.items}
+    return {"filter": flt.as_params(), "total": result.total, "more": result.more,
+            "page": result.page, "per_page": result.per_page, "items": result.items}
 
 
 @bp.get("/article")
