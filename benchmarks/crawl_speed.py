@@ -144,32 +144,35 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants (extraction workers), in MB."""
-    total = 0
-    for member in [pid, *descendants(pid)]:
+def peak_rss_kb(pids: list[int]) -> dict[int, int]:
+    """Each process's own peak resident memory so far (VmHWM), in KB."""
+    peaks = {}
+    for pid in pids:
         try:
-            status = Path(f"/proc/{member}/status").read_text()
+            status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             continue
-        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
-    return total / 1024
+        peaks[pid] = next((int(line.split()[1]) for line in status.splitlines()
+                           if line.startswith("VmHWM:")), 0)
+    return peaks
 
 
 def run_child(command: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run a process to its end; its CPU (wait4: with every descendant it waited for, e.g. its
-    extraction workers), its peak RSS (the larger of wait4's, which is one process's, and
-    the peak sum over its process tree sampled every 0.5 s) and its stdout."""
+    extraction workers), its peak RSS and its stdout. Peak RSS is the sum of each process's
+    own peak (VmHWM, read every 0.2 s while it runs), not wait4's ru_maxrss: that one starts
+    from the size of this process, which spawned the child and holds the whole demo site."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=err, env=env)
         started = time.perf_counter()
-        tree_peak = 0.0
+        peaks: dict[int, int] = {}
         while True:
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
-            tree_peak = max(tree_peak, tree_rss_mb(process.pid))
-            time.sleep(0.5)
+            for member, peak in peak_rss_kb([process.pid, *descendants(process.pid)]).items():
+                peaks[member] = max(peaks.get(member, 0), peak)
+            time.sleep(0.2)
         process.returncode = os.waitstatus_to_exitcode(status)
         wall = time.perf_counter() - started
         out.seek(0)
@@ -177,7 +180,7 @@ def run_child(command: list[str], env: dict[str, str] | None = None) -> dict[str
         stdout, stderr = out.read().decode(), err.read().decode(errors="replace")
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command[:4])} ... exited {process.returncode}:\n{stderr[-3000:]}")
-    return {"cpu": usage.ru_utime + usage.ru_stime, "rss_mb": max(usage.ru_maxrss / 1024, tree_peak),
+    return {"cpu": usage.ru_utime + usage.ru_stime, "rss_mb": sum(peaks.values()) / 1024,
             "wall": wall, "stdout": stdout, "stderr": stderr}
 
 
