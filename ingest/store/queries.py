@@ -27,8 +27,9 @@ MAX_PARAM_LENGTH = 200
 MAX_SEARCH_WORDS = 16
 # Deeper pages cost a skip over everything before them: narrow the filter instead.
 MAX_SKIP = 100_000
-# A results page counts its matches up to this: counting every match of a common word costs
+# A word search counts its matches up to this: counting every match of a common word costs
 # as much as reading them (the embedded store loads each one), and no one pages that far.
+# Other filters are counted exactly (an index count).
 SEARCH_COUNT_CAP = 1_000
 # Distinct values one count returns at most (authors and tags can be many).
 MAX_GROUPS = 10_000
@@ -212,8 +213,8 @@ class ArticleFilter:
 
 @dataclass(frozen=True)
 class SearchPage:
-    """One page of results. `total` is exact up to SEARCH_COUNT_CAP; beyond, it is the cap and
-    `more` is True (counts: `counts_by`; every match: `export`)."""
+    """One page of results. For a word search `total` is exact up to SEARCH_COUNT_CAP; beyond,
+    it is the cap and `more` is True (exact counts: `counts_by`; every match: `export`)."""
 
     total: int
     page: int
@@ -288,12 +289,15 @@ def search_articles(db: Database, flt: ArticleFilter, page: int = 1,
         raise QueryError(f"page: only the first {MAX_SKIP} results can be paged through; "
                          "narrow the filter")
     query = article_query(db, flt)
-    found = len(db[ARTICLES].find(query, {"_id": 1}).limit(SEARCH_COUNT_CAP + 1)
-                .max_time_ms(QUERY_TIME_LIMIT_MS).to_list())
+    if "$text" in query:
+        found = len(db[ARTICLES].find(query, {"_id": 1}).limit(SEARCH_COUNT_CAP + 1)
+                    .max_time_ms(QUERY_TIME_LIMIT_MS).to_list())
+        total, more = min(found, SEARCH_COUNT_CAP), found > SEARCH_COUNT_CAP
+    else:
+        total, more = count_matching(db, query), False
     cursor = (db[ARTICLES].find(query, LISTING_PROJECTION).sort(newest_first(flt)).skip(skip)
               .limit(per_page).max_time_ms(QUERY_TIME_LIMIT_MS))
-    return SearchPage(total=min(found, SEARCH_COUNT_CAP), page=page, per_page=per_page,
-                      items=list(cursor), more=found > SEARCH_COUNT_CAP)
+    return SearchPage(total=total, page=page, per_page=per_page, items=list(cursor), more=more)
 
 
 # Articles per $in (SQLite takes at most 32,766 parameters in one statement).
