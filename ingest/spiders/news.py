@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
@@ -112,14 +113,17 @@ class NewsSpider(scrapy.Spider):
         self.allowed_domains = list(profile.allowed_domains)
         self.max_pages = int(max_pages) if max_pages not in (None, "") else None
         self.crawl_id = crawl_id or f"{profile.name}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-        self.listed_in: dict[str, set[str]] = defaultdict(set)
-        self.extracted: set[str] = set()
+        # What the spider remembers of each URL is keyed by hash(url), not the URL: a crawl
+        # keeps it for every article it lists, and an int costs a quarter of a URL string (a
+        # collision, ~1e-8 at a million URLs, would merge two articles' listings).
+        self.listed_in: dict[int, tuple[str, ...]] = {}
+        self.extracted: set[int] = set()
         self.full = _flag(full)
         self.resume = _flag(resume)
         self.known: dict[str, dict[str, Any]] = {}
         self.known_listed: Counter[str] = Counter()
         self.rest_categories: dict[int, str] = {}
-        self.category_links: dict[str, set[str]] = defaultdict(set)
+        self.category_links: dict[str, set[int]] = defaultdict(set)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -208,8 +212,10 @@ class NewsSpider(scrapy.Spider):
             self.logger.info("listing %s has no article links; not paginating further", response.url)
             return
         key = category or chain
-        fresh = [url for url in links if url not in self.category_links[key]]
-        self.category_links[key].update(links)
+        seen_here = self.category_links[key]
+        hashes = [hash(url) for url in links]
+        fresh = [h for h in hashes if h not in seen_here]
+        seen_here.update(hashes)
         if not fresh:  # a page repeating earlier ones: a pagination trap, or the end
             stats.inc_value("listing/repeating_pages")
             self.logger.info("listing %s repeats earlier pages; not paginating further", response.url)
@@ -304,10 +310,12 @@ class NewsSpider(scrapy.Spider):
         """The request for an article found in a listing, sitemap, feed or the REST API, unless
         it is stored already (and not due for a refresh); its categories are recorded either way."""
         stored = self.known.get(url)
-        new_categories = [c for c in categories if c not in self.listed_in[url]]
+        key = hash(url)
+        listed = self.listed_in.get(key, ())
+        new_categories = list(dict.fromkeys(c for c in categories if c not in listed))
         if new_categories:
-            self.listed_in[url].update(new_categories)
-            if url in self.extracted or stored is not None:  # not (or no longer) to be fetched
+            self.listed_in[key] = listed + tuple(sys.intern(c) for c in new_categories)
+            if key in self.extracted or stored is not None:  # not (or no longer) to be fetched
                 yield ListingUpdate(url=url, listed_in=new_categories)
         if stored is None:
             # listed_in: for the store, should the request be a duplicate of another worker's
@@ -373,9 +381,9 @@ class NewsSpider(scrapy.Spider):
             if rest_post.get("modified_gmt"):
                 fields["modified_raw"] = rest_post["modified_gmt"] + "+00:00"
         stats.inc_value("extract/articles")
-        self.extracted.update((response.url, response.request.url))
-        listed_in = sorted(set(self.listed_in.get(response.url, ()) or
-                               self.listed_in.get(response.request.url, ()))
+        keys = (hash(response.url), hash(response.request.url))
+        self.extracted.update(keys)
+        listed_in = sorted(set(self.listed_in.get(keys[0], ()) or self.listed_in.get(keys[1], ()))
                            | set(response.meta.get("listed_in") or ()))  # another worker's listing
         item = ArticleItem(
             **fields,
