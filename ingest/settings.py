@@ -81,7 +81,7 @@ MONGO_JOURNAL = None
 DEAD_LETTER_DIR = "data/dead-letter"
 
 # Worker processes extracting article pages (ingest.extraction_workers); 0 = in the crawl's
-# own process, the faster on 2 cores. Workers add a time limit per page and crash isolation.
+# own process. Workers add a time limit per page and crash isolation (and speed, given idle cores).
 INGEST_EXTRACT_PROCESSES = 0
 # With workers: a page whose extraction takes longer (seconds) is dropped and its worker
 # replaced; 0 = no limit. In-process extraction cannot be interrupted.
