@@ -3,6 +3,7 @@ SIGKILLed worker's requests are re-queued, every article is stored once."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -95,6 +96,36 @@ def worker_command(base_url: str, mongo_uri: str, database: str, data_dir: Path,
             "--set", "INGEST_REDIS_LEASE=3"]
 
 
+def start_workers(count: int, base_url: str, mongo_uri: str, database: str, tmp_path: Path,
+                  redis_url: str, *extra: str) -> list[subprocess.Popen]:
+    """`count` workers of one shared crawl, each with a data folder of its own."""
+    return [subprocess.Popen(worker_command(base_url, mongo_uri, database, tmp_path / f"w{i}", redis_url)
+                             + list(extra),
+                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            for i in range(count)]
+
+
+def wait_until_stored(mongo_uri: str, database: str, wanted: float, workers: list[subprocess.Popen],
+                      timeout: float = 120) -> None:
+    """Until `wanted` articles are stored; every worker must still be running meanwhile."""
+    deadline = time.monotonic() + timeout
+    while len(_stored_ids(mongo_uri, database)) < wanted and time.monotonic() < deadline:
+        assert all(w.poll() is None for w in workers), "a worker ended too early"
+        time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def reaped(workers: list[subprocess.Popen]) -> Iterator[list[subprocess.Popen]]:
+    """The workers, killed on the way out if a test left any running."""
+    try:
+        yield workers
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.communicate()
+
+
 def test_three_workers_one_killed_store_every_article_once(big_site, mongo_uri, redis_url, server,
                                                            tmp_path, figure):
     site, demo = big_site
@@ -103,15 +134,9 @@ def test_three_workers_one_killed_store_every_article_once(big_site, mongo_uri, 
     client.drop_database(database)
     articles = client[database][ARTICLES]
     started = time.monotonic()
-    workers = [subprocess.Popen(worker_command(demo.base_url, mongo_uri, database, tmp_path / f"w{i}",
-                                               redis_url),
-                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-               for i in range(WORKERS)]
+    workers = start_workers(WORKERS, demo.base_url, mongo_uri, database, tmp_path, redis_url)
     try:
-        deadline = time.monotonic() + 300
-        while articles.count_documents({}) < 0.35 * ARTICLES_ON_SITE and time.monotonic() < deadline:
-            assert all(w.poll() is None for w in workers), "a worker ended before the kill"
-            time.sleep(0.5)
+        wait_until_stored(mongo_uri, database, 0.35 * ARTICLES_ON_SITE, workers, timeout=300)
         victim = workers[0]
         victim.send_signal(signal.SIGKILL)
         victim.communicate(timeout=30)
@@ -209,28 +234,18 @@ def test_redis_paused_mid_crawl_loses_nothing(mongo_uri, tmp_path, figure):
     site = DemoSite(n_articles=1000, seed=31)
     database = "distributed_outage"
     with DemoServer(site) as demo, LocalRedis(tmp_path / "redis") as frontier_server:
-        command = worker_command(demo.base_url, mongo_uri, database, tmp_path, frontier_server.url) + [
-            "--set", "INGEST_REDIS_TIMEOUT=0.5", "--set", "DOWNLOAD_DELAY=0.02"]
-        workers = [subprocess.Popen(command[:command.index("--data-dir") + 1] + [str(tmp_path / f"w{i}")]
-                                    + command[command.index("--data-dir") + 2:],
-                                    cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-                   for i in range(2)]
-        try:
-            deadline = time.monotonic() + 120
-            while len(_stored_ids(mongo_uri, database)) < 250 and time.monotonic() < deadline:
-                assert all(w.poll() is None for w in workers), "a worker ended before the outage"
-                time.sleep(0.2)
-            os.kill(frontier_server.process.pid, signal.SIGSTOP)
-            stored_at_pause = len(_stored_ids(mongo_uri, database))
-            time.sleep(6)  # twice the lease (INGEST_REDIS_LEASE=3)
-            os.kill(frontier_server.process.pid, signal.SIGCONT)
+        redis_pid = frontier_server.process.pid
+        with reaped(start_workers(2, demo.base_url, mongo_uri, database, tmp_path, frontier_server.url,
+                                  "--set", "INGEST_REDIS_TIMEOUT=0.5", "--set", "DOWNLOAD_DELAY=0.02")
+                    ) as workers:
+            try:
+                wait_until_stored(mongo_uri, database, 250, workers)
+                os.kill(redis_pid, signal.SIGSTOP)
+                stored_at_pause = len(_stored_ids(mongo_uri, database))
+                time.sleep(6)  # twice the lease (INGEST_REDIS_LEASE=3)
+            finally:
+                os.kill(redis_pid, signal.SIGCONT)
             logs = [w.communicate(timeout=300)[1] for w in workers]
-        finally:
-            os.kill(frontier_server.process.pid, signal.SIGCONT)
-            for worker in workers:
-                if worker.poll() is None:
-                    worker.kill()
-                    worker.communicate()
     assert [w.returncode for w in workers] == [0, 0], "\n".join(log[-2000:] for log in logs)
     assert stored_at_pause < 1000
     stored = _stored_ids(mongo_uri, database)
@@ -247,23 +262,18 @@ def test_a_worker_stops_when_redis_stays_away(mongo_uri, tmp_path, figure):
     site = DemoSite(n_articles=400, seed=37)
     database = "distributed_gone"
     with DemoServer(site) as demo, LocalRedis(tmp_path / "redis") as frontier_server:
-        command = worker_command(demo.base_url, mongo_uri, database, tmp_path / "w", frontier_server.url) + [
-            "--set", "INGEST_REDIS_TIMEOUT=0.5", "--set", "INGEST_REDIS_MAX_OUTAGE=3",
-            "--set", "DOWNLOAD_DELAY=0.02"]
-        worker = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        try:
-            deadline = time.monotonic() + 120
-            while len(_stored_ids(mongo_uri, database)) < 50 and time.monotonic() < deadline:
-                time.sleep(0.2)
-            os.kill(frontier_server.process.pid, signal.SIGSTOP)
-            paused = time.monotonic()
-            _, err = worker.communicate(timeout=120)
-            waited = time.monotonic() - paused
-        finally:
-            os.kill(frontier_server.process.pid, signal.SIGCONT)
-            if worker.poll() is None:
-                worker.kill()
-                worker.communicate()
+        redis_pid = frontier_server.process.pid
+        with reaped(start_workers(1, demo.base_url, mongo_uri, database, tmp_path, frontier_server.url,
+                                  "--set", "INGEST_REDIS_TIMEOUT=0.5", "--set", "INGEST_REDIS_MAX_OUTAGE=3",
+                                  "--set", "DOWNLOAD_DELAY=0.02")) as [worker]:
+            try:
+                wait_until_stored(mongo_uri, database, 50, [worker])
+                os.kill(redis_pid, signal.SIGSTOP)
+                paused = time.monotonic()
+                _, err = worker.communicate(timeout=120)
+                waited = time.monotonic() - paused
+            finally:
+                os.kill(redis_pid, signal.SIGCONT)
     stored = _stored_ids(mongo_uri, database)
     [run] = _runs(mongo_uri, database)
     assert worker.returncode == 1, err[-3000:]
@@ -279,24 +289,12 @@ def test_a_worker_stopped_with_sigterm_hands_its_work_back(mongo_uri, redis_url,
     holds, gives the rest back to the queue at once, and the others complete the crawl."""
     site = DemoSite(n_articles=800, seed=41)
     database = "distributed_sigterm"
-    with DemoServer(site) as demo:
-        workers = [subprocess.Popen(worker_command(demo.base_url, mongo_uri, database, tmp_path / f"w{i}", redis_url)
-                                    + ["--set", "DOWNLOAD_DELAY=0.02"],
-                                    cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-                   for i in range(2)]
-        try:
-            deadline = time.monotonic() + 120
-            while len(_stored_ids(mongo_uri, database)) < 200 and time.monotonic() < deadline:
-                assert all(w.poll() is None for w in workers), "a worker ended before the stop"
-                time.sleep(0.2)
-            workers[0].send_signal(signal.SIGTERM)
-            stopped_at = len(_stored_ids(mongo_uri, database))
-            logs = [w.communicate(timeout=300)[1] for w in workers]
-        finally:
-            for worker in workers:
-                if worker.poll() is None:
-                    worker.kill()
-                    worker.communicate()
+    with DemoServer(site) as demo, reaped(start_workers(2, demo.base_url, mongo_uri, database, tmp_path,
+                                                        redis_url, "--set", "DOWNLOAD_DELAY=0.02")) as workers:
+        wait_until_stored(mongo_uri, database, 200, workers)
+        workers[0].send_signal(signal.SIGTERM)
+        stopped_at = len(_stored_ids(mongo_uri, database))
+        logs = [w.communicate(timeout=300)[1] for w in workers]
     assert workers[1].returncode == 0, logs[1][-3000:]
     stored = _stored_ids(mongo_uri, database)
     assert sorted(stored) == sorted(str(a.id) for a in site.articles)
