@@ -16,11 +16,14 @@ from collections.abc import Iterator
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+from spidermon.contrib.scrapy.runners import SpiderMonitorRunner
+from scrapy import Spider
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
@@ -29,12 +32,14 @@ from ingest.demo.site import DemoServer, DemoSite
 from ingest.items import ArticleItem
 from ingest.monitors.checks import Thresholds, compare
 from ingest.monitors.figures import RunFigures
+from ingest.monitors.suites import RunQualitySuite
 from ingest.sites import load_profile
 from ingest.store.client import RUNS, connect
 from ingest.web import create_app
 from pipelines.validate import ValidatePipeline
 
-pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+pytestmark = [pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS"),
+              pytest.mark.filterwarnings("ignore:Spider.log() is deprecated")]
 ROOT = Path(__file__).resolve().parents[1]
 WEBHOOK_SECRET = "T0DEMO/B0DEMO/s3cr3tW3bh00kT0ken"
 SMTP_PASSWORD = "sm7p-pa55w0rd"
@@ -410,3 +415,30 @@ def test_the_run_record_counts_violations_by_field(runs):
     record = runs["db"][RUNS].find_one({"quality.flagged": True})
     assert record["counts"]["violations"] == {}
     assert record["quality"]["figures"]["violations"] == {}
+
+
+def test_failed_alerts_are_logged_without_their_secrets(tmp_path, caplog):
+    unreachable = f"http://127.0.0.1:{free_port()}"
+    crawler = get_crawler(settings_dict={
+        "INGEST_ALERT_WEBHOOK_URL": f"{unreachable}/services/{WEBHOOK_SECRET}",
+        "INGEST_METRICS_PUSHGATEWAY": f"{unreachable}/{WEBHOOK_SECRET}",
+        "INGEST_ALERT_FILE": str(tmp_path / "{{ site }}.log"),
+        "SPIDERMON_EMAIL_SUBJECT": "{{ site }}", "INGEST_ALERT_TIMEOUT": 2})
+    spider = Spider(name="news")
+    spider.crawl_id, spider.profile = "site-run-1", SimpleNamespace(name="site")
+    finding = {"check": "fill:authors", "message": "authors found on 0% of articles (usually 90%)",
+               "value": 0.0, "usual": 0.9}
+    quality = {"figures": {"articles": 10, "filled": {"authors": 0}}, "findings": [finding],
+               "flagged": True}
+    suite = RunQualitySuite(crawler=crawler)
+    assert [type(a).__name__ for a in suite.monitors_failed_actions] == ["AlertFile", "WebhookAlert"]
+    with caplog.at_level("INFO"):
+        result = SpiderMonitorRunner(spider=spider).run(suite, stats={}, crawler=crawler,
+                                                       spider=spider, quality=quality)
+    assert not result.all_monitors_passed
+    actions = [*result.monitors_finished_action_results, *result.monitors_failed_action_results]
+    errors = {outcome.item.name for outcome in actions if outcome.error}
+    assert errors == {"WebhookAlert", "PrometheusMetrics"}
+    assert "authors found on 0% of articles (usually 90%)" in (tmp_path / "site.log").read_text()
+    assert "webhook unreachable: ConnectionError" in caplog.text
+    assert WEBHOOK_SECRET not in caplog.text

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 from datetime import datetime, timezone
 from typing import Any
 
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 from scrapy import signals
-from scrapy.exceptions import ScrapyDeprecationWarning
 from spidermon.contrib.scrapy.extensions import Spidermon
 
 from ingest.items import ArticleItem
@@ -27,9 +25,6 @@ from ingest.store.client import connect, mongo_uri_from_env
 from pipelines.validate import InvalidArticle
 
 logger = logging.getLogger(__name__)
-# Spidermon 1.27's runner logs through Spider.log(), which Scrapy 2.19 deprecates.
-warnings.filterwarnings("ignore", r"Spider\.log\(\) is deprecated", ScrapyDeprecationWarning,
-                        r"spidermon\.")
 
 
 class RunMonitoring(Spidermon):

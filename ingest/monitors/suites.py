@@ -4,14 +4,19 @@ left out (Spidermon would refuse to build the suite)."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
+from scrapy.exceptions import ScrapyDeprecationWarning
 from spidermon import Monitor, MonitorSuite, monitors
 from spidermon.core.actions import Action
 from spidermon.exceptions import NotConfigured
 
 from ingest.monitors.actions import AlertFile, EmailAlert, PrometheusMetrics, WebhookAlert
 
+# Spidermon 1.27's runner logs through Spider.log(), which Scrapy 2.19 deprecates.
+warnings.filterwarnings("ignore", r"Spider\.log\(\) is deprecated", ScrapyDeprecationWarning,
+                        r"spidermon\.")
 ALERTS: tuple[type[Action], ...] = (AlertFile, WebhookAlert, EmailAlert)
 FINISHED: tuple[type[Action], ...] = (PrometheusMetrics,)
 
