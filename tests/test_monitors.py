@@ -39,7 +39,7 @@ from ingest.web import create_app
 from pipelines.validate import ValidatePipeline
 
 pytestmark = [pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS"),
-              pytest.mark.filterwarnings("ignore:Spider.log() is deprecated")]
+              pytest.mark.filterwarnings(r"ignore:Spider\.log\(\) is deprecated")]
 ROOT = Path(__file__).resolve().parents[1]
 WEBHOOK_SECRET = "T0DEMO/B0DEMO/s3cr3tW3bh00kT0ken"
 SMTP_PASSWORD = "sm7p-pa55w0rd"
