@@ -4,6 +4,7 @@ and the false-alarm rate on ordinary runs."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import resource
@@ -34,8 +35,9 @@ from ingest.monitors.checks import Thresholds, compare
 from ingest.monitors.figures import RunFigures
 from ingest.monitors.suites import RunQualitySuite
 from ingest.sites import load_profile
-from ingest.store.client import RUNS, connect
+from ingest.store.client import ARTICLES, RUNS, connect
 from ingest.web import create_app
+from pipelines.mongo import MongoPipeline
 from pipelines.validate import ValidatePipeline
 
 pytestmark = [pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS"),
@@ -388,9 +390,12 @@ def test_boilerplate_is_near_identical_openings():
 
 
 # item validation ------------------------------------------------------------------------------
-def test_schema_violations_are_counted_by_field_and_the_article_kept():
-    crawler = get_crawler(settings_dict={})
-    pipeline = ValidatePipeline.from_crawler(crawler)
+def test_schema_violations_are_counted_by_field_kept_and_recorded(mongo_uri, database_name, db):
+    crawler = get_crawler(Spider, settings_dict={"MONGO_URI": mongo_uri,
+                                                 "MONGO_DATABASE": database_name})
+    crawler.spider = Spider(name="news")
+    crawler.spider.crawl_id = "run-1"
+    validate, store = ValidatePipeline.from_crawler(crawler), MongoPipeline.from_crawler(crawler)
     article = ArticleItem(
         url="https://news.example/a/", canonical_url="https://news.example/a/", site="example",
         title="A title", body=" ".join(["word"] * 20), authors=["A. Writer"], categories=["News"],
@@ -399,22 +404,27 @@ def test_schema_violations_are_counted_by_field_and_the_article_kept():
         captions=[{"text": "Fine", "image_url": "https://news.example/1.jpg"},
                   {"text": "Broken", "image_url": "not a url"},
                   {"text": "Also broken", "image_url": "also not"}])
-    assert pipeline.process_item(article) is article
+    good = ArticleItem(**{**dict(article), "url": "https://news.example/b/",
+                          "canonical_url": "https://news.example/b/", "language": "en",
+                          "fetched_at": "2024-05-01T10:00:00+00:00", "captions": []})
+    store.open_spider()
+
+    async def feed() -> None:
+        for each in (article, good):
+            assert validate.process_item(each) is each
+            await store.process_item(each)
+        await store.close_spider()
+
+    asyncio.run(feed())
+    store.spider_closed(crawler.spider, "finished")
     stats = crawler.stats.get_stats()
     assert stats["validate/schema/language"] == 1
     assert stats["validate/schema/fetched_at"] == 1
     assert stats["validate/schema/captions.image_url"] == 2
-    assert stats["validate/passed"] == 1
-    good = ArticleItem(**{**dict(article), "language": "en", "fetched_at": "2024-05-01T10:00:00+00:00",
-                          "captions": []})
-    pipeline.process_item(good)
-    assert crawler.stats.get_value("validate/schema/language") == 1
-
-
-def test_the_run_record_counts_violations_by_field(runs):
-    record = runs["db"][RUNS].find_one({"quality.flagged": True})
-    assert record["counts"]["violations"] == {}
-    assert record["quality"]["figures"]["violations"] == {}
+    assert stats["validate/passed"] == 2
+    assert db[ARTICLES].count_documents({}) == 2
+    record = db[RUNS].find_one({"_id": "run-1"})
+    assert record["counts"]["violations"] == {"language": 1, "fetched_at": 1, "captions_image_url": 2}
 
 
 def test_failed_alerts_are_logged_without_their_secrets(tmp_path, caplog):
