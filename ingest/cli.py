@@ -120,11 +120,15 @@ def _set_overrides(args: argparse.Namespace) -> dict[str, str]:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
+    from ingest.monitors.checks import Thresholds
     from ingest.sites import ProfileError, load_profile
 
     try:
-        load_profile(args.site)
-    except ProfileError as exc:
+        profile = load_profile(args.site)
+        settings = _project_settings(_set_overrides(args))
+        settings.setdict(profile.settings, priority="spider")
+        Thresholds.from_settings(settings)  # the quality monitors' settings, checked up front
+    except (ProfileError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     spider_args: dict[str, Any] = {"site": args.site}

@@ -452,3 +452,12 @@ def test_failed_alerts_are_logged_without_their_secrets(tmp_path, caplog):
     assert "authors found on 0% of articles (usually 90%)" in (tmp_path / "site.log").read_text()
     assert "webhook unreachable: ConnectionError" in caplog.text
     assert WEBHOOK_SECRET not in caplog.text
+
+
+def test_bad_monitor_settings_are_a_usage_error(tmp_path):
+    command = [sys.executable, "-m", "ingest", "crawl", "--site", "demo", "--base-url",
+               "http://127.0.0.1:9/", "--data-dir", str(tmp_path), "--set", "INGEST_MONITOR_SKIP=captionz"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "error: INGEST_MONITOR_SKIP: unknown checks ['captionz']" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -58,12 +58,15 @@ class Thresholds:
             name = cls.SETTINGS[spec.name]
             if settings.get(name) is None:
                 continue
-            if spec.name == "skip":
-                values["skip"] = tuple(settings.getlist(name))
-            elif isinstance(spec.default, int):
-                values[spec.name] = settings.getint(name)
-            else:
-                values[spec.name] = settings.getfloat(name)
+            try:
+                if spec.name == "skip":
+                    values["skip"] = tuple(settings.getlist(name))
+                elif isinstance(spec.default, int):
+                    values[spec.name] = settings.getint(name)
+                else:
+                    values[spec.name] = settings.getfloat(name)
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
         unknown = set(values.get("skip", ())) - {*CHECKS, *FIELDS}
         if unknown:
             raise ValueError(f"INGEST_MONITOR_SKIP: unknown checks {sorted(unknown)}; "
