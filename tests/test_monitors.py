@@ -8,11 +8,9 @@ import asyncio
 import json
 import random
 import resource
-import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,10 +21,10 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from spidermon.contrib.scrapy.runners import SpiderMonitorRunner
 from scrapy import Spider
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
+from spidermon.contrib.scrapy.runners import SpiderMonitorRunner
 
 from ingest.cli import EXIT_QUALITY
 from ingest.demo.site import DemoServer, DemoSite
@@ -34,6 +32,7 @@ from ingest.items import ArticleItem
 from ingest.monitors.checks import Thresholds, compare
 from ingest.monitors.figures import RunFigures
 from ingest.monitors.suites import RunQualitySuite
+from ingest.serverprocess import free_port
 from ingest.sites import load_profile
 from ingest.store.client import ARTICLES, RUNS, connect
 from ingest.web import create_app
@@ -98,12 +97,6 @@ class Mailbox:
                      auth_data: Any) -> AuthResult:
         self.logins.append((auth_data.login, auth_data.password))
         return AuthResult(success=auth_data.password == SMTP_PASSWORD.encode())
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
