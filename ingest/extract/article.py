@@ -125,4 +125,5 @@ def _extract_fields(root: HtmlElement, url: str, rules: ExtractionRules, page_si
         "published_raw": dates.published_raw,
         "modified_raw": dates.modified_raw,
         "date_source": dates.date_source,
+        "printed_date_raw": dates.printed_raw,
     }

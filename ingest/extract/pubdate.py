@@ -5,7 +5,8 @@ ingest.dates (which knows the site's time zone)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from ingest.dates import date_from_url, parse_datetime
 from ingest.extract import selectors
@@ -15,6 +16,8 @@ from ingest.extract.metadata import StructuredData, meta_content
 MAX_DATE_TEXT = 80
 # htmldate scans the whole text with many patterns: seconds on a runaway multi-megabyte page.
 MAX_HEURISTIC_PAGE = 2_000_000
+# A stamp in UTC: when, but not on which day the site printed it.
+UTC_STAMP = re.compile(r"(?:Z|[+-]00:?00|\s*(?:UTC|GMT))$", re.I)
 
 
 @dataclass
@@ -22,6 +25,8 @@ class PageDates:
     published_raw: str | None = None
     modified_raw: str | None = None
     date_source: str | None = None
+    # The date shown beside the headline, kept when the published date is a UTC stamp.
+    printed_raw: str | None = None
 
 
 def _time_attr(scope: HtmlElement, css: tuple[str, ...], excluded: set[HtmlElement]) -> str | None:
@@ -82,7 +87,7 @@ def extract_dates(root: HtmlElement, scope: HtmlElement, url: str, structured: S
         return PageDates(raw, modified, source) if _valid(raw) else None
 
     in_url = date_from_url(url)
-    return (
+    dates = (
         found(structured.date_published, "json-ld")
         or found(meta_content(root, *selectors.PUBLISHED_META), "meta")
         or found(_time_attr(scope, date_selectors + selectors.PUBLISHED_TIME, excluded), "time")
@@ -92,6 +97,9 @@ def extract_dates(root: HtmlElement, scope: HtmlElement, url: str, structured: S
         or found(in_url, "url")  # year and month only: less precise than any day date
         or PageDates(None, modified, None)
     )
+    if dates.date_source in ("json-ld", "meta", "time") and UTC_STAMP.search(dates.published_raw.strip()):
+        return replace(dates, printed_raw=_headline_date(root, scope, date_selectors, excluded))
+    return dates
 
 
 def _heuristic(root: HtmlElement, url: str, in_url: str | None, modified: str | None) -> PageDates | None:
