@@ -75,8 +75,9 @@ def _valid(raw: str | None) -> bool:
 
 def extract_dates(root: HtmlElement, scope: HtmlElement, url: str, structured: StructuredData,
                   excluded: set[HtmlElement], date_selectors: tuple[str, ...] = (),
-                  page_size: int = 0) -> PageDates:
-    """The most trusted published date that parses, with where it came from."""
+                  page: str | bytes = b"") -> PageDates:
+    """The most trusted published date that parses, with where it came from. `page`: the
+    page as fetched, for htmldate's search over it."""
     modified = next((m for m in (
         structured.date_modified,
         meta_content(root, *selectors.MODIFIED_META),
@@ -93,7 +94,7 @@ def extract_dates(root: HtmlElement, scope: HtmlElement, url: str, structured: S
         or found(_time_attr(scope, date_selectors + selectors.PUBLISHED_TIME, excluded), "time")
         or (found(in_url, "url") if in_url and len(in_url) == 10 else None)
         or found(_headline_date(root, scope, date_selectors, excluded), "text")
-        or (_heuristic(root, url, in_url, modified) if page_size <= MAX_HEURISTIC_PAGE else None)
+        or (_heuristic(page, url, in_url, modified) if page and len(page) <= MAX_HEURISTIC_PAGE else None)
         or found(in_url, "url")  # year and month only: less precise than any day date
         or PageDates(None, modified, None)
     )
@@ -102,23 +103,22 @@ def extract_dates(root: HtmlElement, scope: HtmlElement, url: str, structured: S
     return dates
 
 
-def _heuristic(root: HtmlElement, url: str, in_url: str | None, modified: str | None) -> PageDates | None:
-    raw = _htmldate(root, url)
+def _heuristic(page: str | bytes, url: str, in_url: str | None, modified: str | None) -> PageDates | None:
+    raw = _htmldate(page, url)
     if raw and (not in_url or raw.startswith(in_url)):
         return PageDates(raw, modified, "heuristic")
     return None
 
 
-def _htmldate(root: HtmlElement, url: str) -> str | None:
+def _htmldate(page: str | bytes, url: str) -> str | None:
     """htmldate's search over the whole page (dates in scripts, attributes, text patterns
     in many languages): the most accurate open tool once the page states no date in
-    structured form."""
-    import copy
-
+    structured form. Given the page rather than our tree: htmldate parses it its own way
+    (and changes the tree it searches), which on a copy of ours cost four times the CPU
+    and found fewer dates."""
     from htmldate import find_date
 
     try:
-        return find_date(copy.deepcopy(root), url=url or None, original_date=True,
-                         extensive_search=True)
-    except Exception:  # htmldate fails on some odd trees; a miss, not a crash
+        return find_date(page, url=url or None, original_date=True, extensive_search=True)
+    except Exception:  # htmldate fails on some odd pages; a miss, not a crash
         return None
