@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from datetime import date
 
 from ingest.dates import date_from_url, parse_datetime
 from ingest.extract import selectors
@@ -62,9 +63,9 @@ def _headline_date(root: HtmlElement, scope: HtmlElement, date_selectors: tuple[
     for _ in range(2):
         if region is None:
             break
-        date = _visible_date(region, css, excluded)
-        if date and parse_datetime(date) is not None:
-            return date
+        shown = _visible_date(region, css, excluded)
+        if shown and parse_datetime(shown) is not None:
+            return shown
         region = region.getparent()
     return _visible_date(scope, css, excluded)
 
@@ -88,11 +89,19 @@ def extract_dates(root: HtmlElement, scope: HtmlElement, url: str, structured: S
         return PageDates(raw, modified, source) if _valid(raw) else None
 
     in_url = date_from_url(url)
+    url_day = date.fromisoformat(in_url) if in_url and len(in_url) == 10 else None
+    stated = (
+        lambda: found(structured.date_published, "json-ld"),
+        lambda: found(meta_content(root, *selectors.PUBLISHED_META), "meta"),
+        lambda: found(_time_attr(scope, date_selectors + selectors.PUBLISHED_TIME, excluded), "time"),
+    )
+    # A full date in the URL is the day the CMS filed the story under: a stated date more
+    # than a day from it is another date (an update, a re-publication, a related item).
+    agreeing = (dates for dates in (source() for source in stated)
+                if dates and (url_day is None or _near(dates.published_raw, url_day)))
     dates = (
-        found(structured.date_published, "json-ld")
-        or found(meta_content(root, *selectors.PUBLISHED_META), "meta")
-        or found(_time_attr(scope, date_selectors + selectors.PUBLISHED_TIME, excluded), "time")
-        or (found(in_url, "url") if in_url and len(in_url) == 10 else None)
+        next(agreeing, None)
+        or (found(in_url, "url") if url_day else None)
         or found(_headline_date(root, scope, date_selectors, excluded), "text")
         or (_heuristic(page, url, in_url, modified) if page and len(page) <= MAX_HEURISTIC_PAGE else None)
         or found(in_url, "url")  # year and month only: less precise than any day date
@@ -101,6 +110,11 @@ def extract_dates(root: HtmlElement, scope: HtmlElement, url: str, structured: S
     if dates.date_source in ("json-ld", "meta", "time") and UTC_STAMP.search(dates.published_raw.strip()):
         return replace(dates, printed_raw=_headline_date(root, scope, date_selectors, excluded))
     return dates
+
+
+def _near(raw: str | None, day: date) -> bool:
+    parsed = parse_datetime(raw) if raw else None
+    return parsed is not None and abs((parsed.date() - day).days) <= 1
 
 
 def _heuristic(page: str | bytes, url: str, in_url: str | None, modified: str | None) -> PageDates | None:
