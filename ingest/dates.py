@@ -155,7 +155,7 @@ class LocalDate:
     states), an IANA zone name (the site's time zone: the page gave no offset, or gave
     UTC, which says when but not on which day the site printed it), or "text" / "url" (a
     UTC stamp one day apart from the date the page prints beside its headline / the full
-    date in its URL: the site's day, its offset unknown, so `local` is the date alone).""" 
+    date in its URL: the site's day, its offset unknown, so `local` is the date alone)."""
 
     utc: datetime
     local: str
