@@ -319,7 +319,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     """Saved pages -> JSON Lines, with the crawl's extractor and date parsing."""
     import json
 
-    from ingest.dates import parse_datetime
+    from ingest.dates import parse_datetime, parse_local
     from ingest.evaluate import read_page
     from ingest.extract.article import GENERIC, extract_article
     from ingest.extract.html import ExtractionError
@@ -345,12 +345,15 @@ def cmd_extract(args: argparse.Namespace) -> int:
             failures += 1
             print(f"error: {path}: {exc}", file=sys.stderr)
             continue
-        published = parse_datetime(fields["published_raw"] or "", timezone=tz)
+        published = parse_local(fields["published_raw"] or "", timezone=tz, url=args.url or "",
+                                printed=fields["printed_date_raw"])
         modified = parse_datetime(fields["modified_raw"] or "", timezone=tz)
         record = {
             "file": str(path), "url": args.url or None, "title": fields["title"],
             "body": fields["body"], "captions": fields["captions"], "authors": fields["authors"],
-            "published_at": published.isoformat() if published else None,
+            "published_at": published.utc.isoformat() if published else None,
+            "published_local": published.local if published else None,
+            "published_zone": published.zone if published else None,
             "modified_at": modified.isoformat() if modified else None,
             "date_source": fields["date_source"], "language": fields["language"],
             "categories": fields["categories"], "tags": fields["tags"],
