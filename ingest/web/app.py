@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
@@ -81,11 +81,15 @@ def error_response(status: int, message: str) -> tuple[Response | str, int]:
     return render_template("error.html", status=status, message=message), status
 
 
-def http_error(exc: HTTPException) -> tuple[Response | str, int]:
+def http_error(exc: HTTPException) -> Response | tuple[Response | str, int]:
     if isinstance(exc, SecurityError):  # an untrusted Host: no URL can be built for a page
         return Response("Bad request: this server does not answer to that Host name.\n",
                         mimetype="text/plain"), 400
-    return error_response(exc.code or 500, exc.description or exc.name)
+    response = make_response(error_response(exc.code or 500, exc.description or exc.name))
+    for name, value in exc.get_headers():  # Allow on a 405, as HTTP requires
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def store_error(exc: PyMongoError) -> tuple[Response | str, int]:
