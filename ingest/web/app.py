@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 
 from ingest.store.queries import QueryError, as_datetime
 from ingest.web import api, pages
+from ingest.web.cache import STATS_CACHE_SECONDS, SharedResults
 
 logger = logging.getLogger(__name__)
 
@@ -47,13 +48,16 @@ class IsoJSONProvider(DefaultJSONProvider):
         return DefaultJSONProvider.default(o)
 
 
-def create_app(db: Database, trusted_hosts: list[str] | None = None) -> Flask:
+def create_app(db: Database, trusted_hosts: list[str] | None = None,
+               stats_cache_seconds: float = STATS_CACHE_SECONDS) -> Flask:
     """`trusted_hosts`: the Host header values to answer (guards a loopback server against
-    DNS rebinding); None answers any."""
+    DNS rebinding); None answers any. Aggregations (stats, facets) are shared by concurrent
+    requests and kept `stats_cache_seconds` (0: computed for every request)."""
     app = Flask(__name__)
     app.config.update(TRUSTED_HOSTS=trusted_hosts, MAX_CONTENT_LENGTH=64 * 1024)
     app.json = IsoJSONProvider(app)
     app.extensions["ingest_db"] = db
+    app.extensions["ingest_results"] = SharedResults(stats_cache_seconds)
     app.jinja_env.filters["when"] = format_when
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
