@@ -181,25 +181,30 @@ class EmbeddedMongo:
 
     def _live_state(self) -> dict[str, Any] | None:
         """The live server's state; waits while one is starting (its starter may have died
-        before it answered). A server that holds its lock but never answers is stopped."""
+        before it answered) or is busy. One stuck before it ever answered is stopped."""
         deadline = time.monotonic() + self.startup_timeout
         while server_alive(self.data_dir):
             state = read_state(self.data_dir)
-            if state and _answers(f"mongodb://{state['host']}:{state['port']}/"):
+            if state and _answers(f"mongodb://{state['host']}:{state['port']}/", timeout_ms=2000):
                 return state
             if time.monotonic() > deadline:
-                self._kill_unresponsive(state)
+                if state:
+                    raise EmbeddedStoreError(
+                        f"the embedded server (pid {state.get('pid')}) of {self.data_dir} did not "
+                        f"answer within {self.startup_timeout:.0f}s; see {self.data_dir / 'server.log'}")
+                self._kill_stuck()
                 return None
             time.sleep(0.1)
         return None
 
-    def _kill_unresponsive(self, state: dict[str, Any] | None) -> None:
-        pid = state.get("pid") if state else None
-        if not pid:
-            raise EmbeddedStoreError(f"a server holds {self.data_dir / SERVER_LOCK} but does not "
-                                     f"answer; see {self.data_dir / 'server.log'}")
-        logger.warning("embedded server pid %s holds the data folder but does not answer: stopping it", pid)
-        self._terminate(int(pid))
+    def _kill_stuck(self) -> None:
+        try:
+            pid = int((self.data_dir / SERVER_LOCK).read_text().strip())
+        except (OSError, ValueError):
+            raise EmbeddedStoreError(f"a process holds {self.data_dir / SERVER_LOCK} but no server "
+                                     f"answers; see {self.data_dir / 'server.log'}") from None
+        logger.warning("embedded server pid %s never answered: stopping it", pid)
+        self._terminate(pid)
 
     def _spawn(self) -> None:
         log = self.data_dir / "server.log"
@@ -344,6 +349,9 @@ def serve(argv: list[str] | None = None) -> int:
     if not _try_lock(server_lock):
         print(f"another server holds {folder / SERVER_LOCK}", file=sys.stderr)
         return 3
+    server_lock.truncate(0)
+    server_lock.write(str(os.getpid()))
+    server_lock.flush()
     logging.basicConfig(level=logging.INFO, stream=sys.stdout,
                         format="%(asctime)s - %(name)s - %(levelname)s - [%(process)d] - %(message)s")
     from neosqlite.options import JournalMode
