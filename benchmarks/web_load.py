@@ -31,8 +31,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from read_latency import store  # noqa: E402
+
 from ingest.store.client import ARTICLES, connect, redact_uri  # noqa: E402
-from ingest.store.embedded import EmbeddedMongo  # noqa: E402
 from ingest.web import create_app  # noqa: E402
 from ingest.web.server import WebServer, trusted_hosts  # noqa: E402
 
@@ -41,18 +42,15 @@ PAGES = ["/", "/stats", "/stats?category=News", "/api/stats?category=News", "/?c
 
 @contextlib.contextmanager
 def demo_store(uri: str | None, data_dir: Path | None, database: str) -> Iterator[str]:
-    if uri:
-        yield uri
-        return
-    if data_dir:
-        with EmbeddedMongo(data_dir) as server:
-            yield server.uri
+    if uri or data_dir:
+        with store(uri, data_dir) as found:
+            yield found
         return
     with tempfile.TemporaryDirectory(prefix="web-load-") as folder:
         subprocess.run([sys.executable, "-m", "ingest", "demo", "--data-dir", folder, "--database", database],
                        cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-        with EmbeddedMongo(Path(folder) / "store") as server:
-            yield server.uri
+        with store(None, Path(folder) / "store") as found:
+            yield found
 
 
 def store_pid(data_dir: Path | None) -> int | None:
