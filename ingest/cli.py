@@ -18,6 +18,7 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = Path("data")
 EXIT_LOCKED = 75  # EX_TEMPFAIL: a scheduler may simply try again later
+EXIT_QUALITY = 65  # EX_DATAERR: the run went through, but extracted worse than the site's usual
 SERVE_TIMEOUT_MS = 15_000  # any one store operation behind a web request
 CRAWL_CONFLICT = "crawl_conflict"  # ingest.distributed.scheduler's close reason
 
@@ -96,7 +97,8 @@ def _also_log_to(path: Path, level: str) -> None:
 
 def crawl_exit_code(stats: dict[str, Any], max_error_rate: float = 0.2) -> int:
     """0 when the run finished healthy; 1 otherwise (for schedulers): interrupted, no article
-    link found at all, too many failed requests, or articles that could not be stored."""
+    link found at all, too many failed requests, or articles that could not be stored;
+    EXIT_QUALITY when it went through but the quality monitors flagged it."""
     if stats.get("finish_reason") != "finished":
         return 1
     # A worker of a shared crawl may have fetched only articles: the crawl's count decides.
@@ -113,6 +115,10 @@ def crawl_exit_code(stats: dict[str, Any], max_error_rate: float = 0.2) -> int:
         print(f"error: {stats['mongo/dead_lettered']} articles could not be stored "
               "(see the dead-letter folder)", file=sys.stderr)
         return 1
+    if stats.get("monitors/findings"):
+        for line in stats.get("monitors/finding_lines") or ():
+            print(f"quality: {line}", file=sys.stderr)
+        return EXIT_QUALITY
     return 0
 
 
@@ -138,11 +144,15 @@ def _set_overrides(args: argparse.Namespace) -> dict[str, str]:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
+    from ingest.monitors.checks import Thresholds
     from ingest.sites import ProfileError, load_profile
 
     try:
-        load_profile(args.site)
-    except ProfileError as exc:
+        profile = load_profile(args.site)
+        settings = _project_settings(_set_overrides(args))
+        settings.setdict(profile.settings, priority="spider")
+        Thresholds.from_settings(settings)  # the quality monitors' settings, checked up front
+    except (ProfileError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     spider_args: dict[str, Any] = {"site": args.site}

@@ -224,6 +224,8 @@ class MongoPipeline:
                 "dropped": {k.rsplit("/", 1)[-1]: v for k, v in stats.items()
                             if k.startswith("validate/dropped/") or k == "dedupe/dropped"},
                 "errors": get("log_count/ERROR", 0) + get("fetch/errors", 0),
+                "violations": {k.removeprefix("validate/schema/"): v for k, v in stats.items()
+                               if k.startswith("validate/schema/")},
             },
             "stats": stats,
             **fields,
