@@ -6,8 +6,10 @@ import argparse
 import contextlib
 import logging
 import os
+import signal
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -33,20 +35,42 @@ def _project_settings(overrides: dict[str, Any]) -> Any:
     return settings
 
 
+class StoreUnreachable(RuntimeError):
+    """The store did not answer when a command started; the message is one line, without
+    credentials."""
+
+
 @contextlib.contextmanager
-def mongo_store(uri: str | None, data_dir: Path) -> Iterator[str]:
-    """The MongoDB to use: the given URI, else an embedded server for the duration."""
-    from ingest.store.client import redact_uri
+def mongo_store(uri: str | None, data_dir: Path, overrides: dict[str, Any] | None = None) -> Iterator[str]:
+    """The MongoDB to use: the given URI, else the data folder's shared embedded server,
+    adopted or started, and left (stopped by its last user) at the end."""
+    from pymongo.errors import InvalidURI, PyMongoError
+
+    from ingest.store.client import connect, redact_uri
     from ingest.store.embedded import EmbeddedMongo
 
-    if uri:
-        print(f"store: {redact_uri(uri)}", file=sys.stderr)
-        yield uri
+    settings = _project_settings(overrides or {})
+    if not uri:
+        with EmbeddedMongo(data_dir, idle_timeout=settings.getfloat("INGEST_EMBEDDED_IDLE_SECONDS")) as server:
+            how = "joined the running" if server.adopted else "started an"
+            print(f"store: {how} embedded MongoDB-wire server at {server.uri} (pid {server.server_pid}, "
+                  f"data in {data_dir})", file=sys.stderr)
+            yield server.uri
         return
-    with EmbeddedMongo(data_dir) as server:
-        print(f"store: embedded MongoDB-wire server at {server.uri} (data in {data_dir})",
-              file=sys.stderr)
-        yield server.uri
+    shown = redact_uri(uri)
+    print(f"store: {shown}", file=sys.stderr)
+    seconds = settings.getfloat("MONGO_CONNECT_SECONDS")
+    started = time.monotonic()
+    try:
+        with connect(uri, serverSelectionTimeoutMS=int(seconds * 1000)) as client:
+            client.admin.command("ping")
+    except (InvalidURI, ValueError):  # pymongo's message may quote part of the URI
+        raise StoreUnreachable(f"the store URI {shown} is not a valid MongoDB URI (a user name "
+                               "or password must be escaped: urllib.parse.quote_plus)") from None
+    except PyMongoError as exc:  # its message may quote the URI: only its name is shown
+        raise StoreUnreachable(f"the store at {shown} could not be reached (tried for "
+                               f"{time.monotonic() - started:.1f}s: {type(exc).__name__})") from None
+    yield uri
 
 
 def run_crawl(spider_args: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
@@ -160,7 +184,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
                   "or set MONGO_URI", file=sys.stderr)
             return 2
         print(f"frontier: shared, in {redact_uri(shared_url)}", file=sys.stderr)
-        with mongo_store(uri, args.data_dir / "store") as store_uri:
+        with mongo_store(uri, args.data_dir / "store", _set_overrides(args)) as store_uri:
             settings = _crawl_settings(args, store_uri)
             stats = run_crawl(spider_args, settings)
             print_run(stats)
@@ -180,7 +204,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if lock.taken_over is not None:
         print(f"note: took over a stale lock left by pid {lock.taken_over.get('pid')}", file=sys.stderr)
     try:
-        with mongo_store(uri, args.data_dir / "store") as store_uri:
+        with mongo_store(uri, args.data_dir / "store", _set_overrides(args)) as store_uri:
             site_name = load_profile(args.site).name
             if not args.full and previous_run_unclean(store_uri, args.database, site_name):
                 print(f"note: the last run of {site_name} did not finish cleanly; resuming: every "
@@ -221,7 +245,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     started = time.monotonic()
     site = DemoSite(n_articles=args.articles)
     uri = args.mongo_uri or os.environ.get("MONGO_URI")
-    with DemoServer(site, port=args.port) as server, mongo_store(uri, args.data_dir / "store") as store_uri:
+    with DemoServer(site, port=args.port) as server, mongo_store(uri, args.data_dir / "store", _set_overrides(args)) as store_uri:
         print(f"demo site: {server.base_url} ({len(site.articles)} articles, "
               f"{len(site.categories)} categories)", file=sys.stderr)
         from ingest.store.client import connect
@@ -382,8 +406,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """The read-only web app over the store, until Ctrl-C (or SIGTERM)."""
-    import signal
-
     from ingest.store.client import connect
     from ingest.web import create_app
     from ingest.web.server import WebServer, is_loopback, trusted_hosts
@@ -494,8 +516,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminated(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)  # unwinds: temporary files removed, the store left
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from ingest.store.embedded import EmbeddedStoreError
+
     args = build_parser().parse_args(argv)
     for chatty in ("htmldate", "trafilatura", "courlan", "pymongo"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
-    return args.func(args)
+    if threading.current_thread() is threading.main_thread():  # Scrapy and serve set their own
+        signal.signal(signal.SIGTERM, _terminated)
+    try:
+        return args.func(args)
+    except (StoreUnreachable, EmbeddedStoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1

@@ -66,14 +66,17 @@ def open_database(args: argparse.Namespace) -> Iterator[Database]:
         yield client[args.database]
 
 
-def read_command(run: Callable[[argparse.Namespace, Database], int],
-                 filtered: bool = True) -> Callable[[argparse.Namespace], int]:
+def read_command(run: Callable[[argparse.Namespace, Database], int], filtered: bool = True,
+                 check: Callable[[argparse.Namespace], None] | None = None,
+                 ) -> Callable[[argparse.Namespace], int]:
     """The filter is checked before any store is opened; bad input exits 2, a store that
     does not answer exits 1, each with one line on stderr (never the URI's credentials)."""
 
     def command(args: argparse.Namespace) -> int:
         try:
             args.filter = args_filter(args) if filtered else None
+            if check:
+                check(args)
             with open_database(args) as db:
                 return run(args, db)
         except QueryError as exc:
@@ -213,10 +216,16 @@ class ExportProgress:
                   flush=True)
 
 
+def check_export(args: argparse.Namespace) -> None:
+    if args.output == "-":
+        if args.format == "parquet":
+            raise QueryError("parquet needs a file (-o FILE), not standard output")
+    elif not Path(args.output).name or Path(args.output).is_dir():
+        raise QueryError(f"-o: {args.output!r} is not a file name (give a file, or '-' for stdout)")
+
+
 def export(args: argparse.Namespace, db: Database) -> int:
     fields = [f.strip() for f in args.fields.split(",") if f.strip()] if args.fields else None
-    if args.output == "-" and args.format == "parquet":
-        raise QueryError("parquet needs a file (-o FILE), not standard output")
     output = sys.stdout if args.output == "-" else Path(args.output)
     try:
         written = export_articles(db, args.filter, args.format, output, fields, ExportProgress())
@@ -263,4 +272,4 @@ def add_read_commands(sub: Any, store_options: Callable[[argparse.ArgumentParser
                    help=f"fields to export (default: {', '.join(DEFAULT_EXPORT_FIELDS)})")
     filter_options(p)
     store_options(p)
-    p.set_defaults(func=read_command(export))
+    p.set_defaults(func=read_command(export, check=check_export))

@@ -82,6 +82,11 @@ MONGO_RETRY_SECONDS = 60
 # Writes are retryable (pymongo's default) and upserts idempotent on canonical_url.
 MONGO_WRITE_CONCERN = None
 MONGO_JOURNAL = None
+# Seconds a command tries to reach the store when it starts before it gives up (exit 1).
+MONGO_CONNECT_SECONDS = 10.0
+# The embedded store (no MONGO_URI) is shared by the commands on one data folder; one whose
+# users all died (SIGKILL) stops itself after this many seconds without a live user.
+INGEST_EMBEDDED_IDLE_SECONDS = 30.0
 DEAD_LETTER_DIR = "data/dead-letter"
 
 # Worker processes extracting article pages (ingest.extraction_workers); 0 = in the crawl's

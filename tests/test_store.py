@@ -82,7 +82,7 @@ def test_summary(db):
 
 
 def test_redact_uri_hides_password():
-    assert redact_uri("mongodb://user:s3cret@db.example:27017/news") == "mongodb://user:***@db.example:27017/news"
+    assert redact_uri("mongodb://user:s3cret@db.example:27017/news") == "mongodb://***@db.example:27017/news"
     assert "s3cret" not in redact_uri("mongodb+srv://u:s3cret@cluster.example/")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -21,10 +20,16 @@ RUNS = "runs"
 
 
 def redact_uri(uri: str) -> str:
-    """The URI safe for logs and run records: password masked, options dropped (some carry
-    secrets, e.g. authMechanismProperties or tlsCertificateKeyFilePassword)."""
-    without_options = uri.split("?", 1)[0]
-    return re.sub(r"(?<=://)([^:/@]*):([^@/]+)@", r"\1:***@", without_options)
+    """The URI safe for logs and run records: everything between the scheme and the last
+    `@` masked (a password need not be escaped to be printed, and may hold `/`, `?` or `@`;
+    a user name alone is masked too), options dropped (some carry secrets, e.g.
+    authMechanismProperties or tlsCertificateKeyFilePassword)."""
+    scheme, separator, rest = uri.partition("://")
+    if not separator:
+        scheme, rest = "", uri
+    credentials, at, hosts = rest.rpartition("@")
+    shown = f"***@{hosts}" if at else rest
+    return f"{scheme}{separator}{shown.split('?', 1)[0]}"
 
 
 def mongo_uri_from_env(settings_uri: str | None = None) -> str | None:

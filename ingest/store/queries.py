@@ -41,6 +41,7 @@ _GROUP_FIELDS: dict[str, str] = {"category": "categories", "site": "site", "lang
 _LIST_FIELDS = {"categories", "authors", "tags"}
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _WORD_EDGES = ".,;:!?()[]{}<>'-\u00ab\u00bb\u201c\u201d\u2018\u2019"
 
 
@@ -68,6 +69,8 @@ def _one_value(key: str, raw: Any) -> str | None:
         raise QueryError(f"{key}: expected text, not {type(raw).__name__}")
     if len(raw) > MAX_PARAM_LENGTH:
         raise QueryError(f"{key}: longer than {MAX_PARAM_LENGTH} characters")
+    if _CONTROL_CHARACTERS.search(raw):  # a NUL breaks the embedded store's full-text query
+        raise QueryError(f"{key}: contains a control character")
     return raw.strip() or None
 
 
@@ -80,10 +83,11 @@ def parse_date_param(key: str, text: str, end_of_day: bool = False) -> datetime:
             raise QueryError(f"{key}: {text!r} is not a date") from None
         return day + timedelta(days=1, milliseconds=-1) if end_of_day else day
     try:
-        parsed = datetime.fromisoformat(text)
+        return _utc(datetime.fromisoformat(text))
     except ValueError:
         raise QueryError(f"{key}: {text!r} is not a date (use YYYY-MM-DD or ISO 8601)") from None
-    return _utc(parsed)
+    except OverflowError:
+        raise QueryError(f"{key}: {text!r} is outside the years 1 to 9999 in UTC") from None
 
 
 def epoch_ms(value: datetime) -> int:
@@ -138,7 +142,10 @@ class ArticleFilter:
                 continue
             if not isinstance(value, datetime):
                 raise QueryError(f"{name}: expected a datetime, not {type(value).__name__}")
-            object.__setattr__(self, name, _utc(value))
+            try:
+                object.__setattr__(self, name, _utc(value))
+            except OverflowError:
+                raise QueryError(f"{name}: outside the years 1 to 9999 in UTC") from None
         if not isinstance(self.local_days, bool):
             raise QueryError(f"local_days: expected true or false, not {type(self.local_days).__name__}")
         if self.published_from and self.published_to and self.published_from > self.published_to:
