@@ -97,7 +97,8 @@ def _crawl_settings(args: argparse.Namespace, uri: str) -> dict[str, Any]:
     # and a URI may carry a password.
     os.environ["MONGO_URI"] = uri
     settings: dict[str, Any] = {"MONGO_DATABASE": args.database,
-                                "DEAD_LETTER_DIR": str(args.data_dir / "dead-letter")}
+                                "DEAD_LETTER_DIR": str(args.data_dir / "dead-letter"),
+                                "INGEST_WARC_DIR": str(args.data_dir / "warc")}
     if args.log_file:
         args.log_file.parent.mkdir(parents=True, exist_ok=True)
         settings["INGEST_LOG_FILE"] = str(args.log_file)

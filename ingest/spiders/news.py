@@ -21,7 +21,9 @@ from scrapy.http import Response, TextResponse, XmlResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 
+from ingest.archive.middleware import META_KEY as WARC_RECORD
 from ingest.extract import selectors
+from ingest.extract.version import extractor_version
 from ingest.extract.html import ExtractionError
 from ingest.extraction_workers import ExtractionWorkers
 from ingest.items import ArticleItem, ListingUpdate
@@ -87,6 +89,7 @@ class NewsSpider(scrapy.Spider):
     those published in the last INGEST_REFRESH_DAYS are fetched again conditionally."""
 
     name = "news"
+    change_reason = "crawl"  # what the store records as the reason for a new version
 
     def __init__(self, site: str = "wordpress", start_urls: str | list[str] | None = None,
                  base_url: str | None = None, all_categories: str | bool | None = None,
@@ -110,6 +113,7 @@ class NewsSpider(scrapy.Spider):
                 f"site {profile.name!r} has no start URLs: pass -a start_urls=<category URL>"
             )
         self.profile: SiteProfile = profile
+        self.extractor = extractor_version(profile)
         self.allowed_domains = list(profile.allowed_domains)
         self.max_pages = int(max_pages) if max_pages not in (None, "") else None
         self.crawl_id = crawl_id or f"{profile.name}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
@@ -394,6 +398,9 @@ class NewsSpider(scrapy.Spider):
             etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
             crawl_id=self.crawl_id,
+            archive=response.meta.get(WARC_RECORD),
+            extractor=self.extractor,
+            change_reason=self.change_reason,
         )
         if not item["categories"]:
             item["categories"] = listed_in
