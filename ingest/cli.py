@@ -48,8 +48,9 @@ def mongo_store(uri: str | None, data_dir: Path) -> Iterator[str]:
         yield server.uri
 
 
-def run_crawl(spider_args: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
-    """One crawl in this process; returns its final stats."""
+def run_crawl(spider_args: dict[str, Any], settings: dict[str, Any], spider_cls: Any = None
+              ) -> dict[str, Any]:
+    """One crawl in this process (of the news spider, or `spider_cls`); returns its final stats."""
     from scrapy.crawler import CrawlerProcess
 
     from ingest.spiders.news import NewsSpider
@@ -57,7 +58,7 @@ def run_crawl(spider_args: dict[str, Any], settings: dict[str, Any]) -> dict[str
     process = CrawlerProcess(_project_settings(settings))
     if settings.get("INGEST_LOG_FILE"):  # in addition to stderr, which Scrapy keeps
         _also_log_to(Path(settings["INGEST_LOG_FILE"]), process.settings.get("LOG_LEVEL", "INFO"))
-    crawler = process.create_crawler(NewsSpider)
+    crawler = process.create_crawler(spider_cls or NewsSpider)
     process.crawl(crawler, **spider_args)
     process.start()
     return crawler.stats.get_stats()
@@ -476,6 +477,10 @@ def build_parser() -> argparse.ArgumentParser:
     from ingest.cli_read import add_read_commands
 
     add_read_commands(sub, store_options)
+
+    from ingest.cli_archive import add_archive_commands
+
+    add_archive_commands(sub, store_options, log_options)
 
     sites = sub.add_parser("sites", help="list the bundled site profiles")
     sites.set_defaults(func=cmd_sites)

@@ -43,7 +43,7 @@ class WarcArchiveMiddleware:
     def from_crawler(cls, crawler: Any) -> WarcArchiveMiddleware:
         settings = crawler.settings
         if not settings.getbool("INGEST_WARC_ENABLED", True):
-            raise NotConfigured("archiving is off (INGEST_WARC_ENABLED)")
+            raise NotConfigured
         middleware = cls(crawler, Path(settings.get("INGEST_WARC_DIR") or "data/warc"),
                          settings.getint("INGEST_WARC_MAX_SIZE", 1_000_000_000),
                          settings.getbool("INGEST_WARC_FSYNC", True))

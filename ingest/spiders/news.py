@@ -23,8 +23,9 @@ from scrapy.utils.sitemap import Sitemap
 
 from ingest.archive.middleware import META_KEY as WARC_RECORD
 from ingest.extract import selectors
-from ingest.extract.version import extractor_version
+from ingest.extract.article import ExtractionRules
 from ingest.extract.html import ExtractionError
+from ingest.extract.version import extractor_version
 from ingest.extraction_workers import ExtractionWorkers
 from ingest.items import ArticleItem, ListingUpdate
 from ingest.sites import ENTRY_POINTS, ProfileError, SiteProfile, load_profile
@@ -363,7 +364,10 @@ class NewsSpider(scrapy.Spider):
         ))
         return ARCHIVE_PREFIX.sub("", title) or None
 
-    async def parse_article(self, response: Response) -> AsyncIterator[ArticleItem]:
+    async def parse_article(self, response: Response, rules: ExtractionRules | None = None
+                            ) -> AsyncIterator[ArticleItem]:
+        """The article of a page; `rules` replaces the profile's extraction rules (an
+        archived page of another site)."""
         stats = self.crawler.stats
         if response.status == 304:
             stats.inc_value("incremental/not_modified")
@@ -373,7 +377,8 @@ class NewsSpider(scrapy.Spider):
             self.logger.warning("not an HTML page, skipped: %s", response.url)
             return
         try:
-            fields = await self.extraction.extract(response.text, response.url, self.profile.extraction)
+            fields = await self.extraction.extract(response.text, response.url,
+                                                   rules or self.profile.extraction)
         except ExtractionError as exc:
             stats.inc_value("extract/failed")
             self.logger.warning("could not extract %s: %s", response.url, exc)
