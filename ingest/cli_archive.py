@@ -52,9 +52,11 @@ def cmd_import_warc(args: argparse.Namespace) -> int:
     if get("finish_reason") != "finished":
         print(f"error: the import stopped early ({get('finish_reason')})", file=sys.stderr)
         return EXIT_INCOMPLETE
-    if get("import/problems"):
-        print(f"error: incomplete: {get('import/problems')} damaged or unreadable stretches of the "
-              "input were skipped (see the messages above); the rest was imported", file=sys.stderr)
+    not_html = get("import/skipped/not_html", 0)
+    if get("import/problems") or not_html:
+        print(f"error: incomplete: {get('import/problems', 0)} damaged, unreadable or oversized "
+              f"stretches of the input and {not_html} non-HTML responses were not imported (see "
+              "the messages above); the rest was", file=sys.stderr)
         return EXIT_INCOMPLETE
     if get("mongo/dead_lettered"):
         print(f"error: {get('mongo/dead_lettered')} articles could not be stored", file=sys.stderr)

@@ -141,8 +141,10 @@ def article(args: argparse.Namespace, db: Database) -> int:
         print(f"caption: {caption.get('text')} [{caption.get('image_url')}]")
     print(f"\n{len(revisions) + 1} versions")
     for change in changes:
+        because = {"reextract": ", re-extracted from the archived page", "import": ", imported",
+                   "crawl": ", the page changed"}.get(change.reason or "", "")
         print(f"\nrevision {change.from_revision} -> {change.to_revision} "
-              f"(seen {change.changed_at})")
+              f"(seen {change.changed_at}{because})")
         for mark, text in change.lines:
             print(text if mark == "@" else f"{mark}{text}")
     return 0

@@ -116,6 +116,7 @@ def read_pages(path: Path, select: Selector | None = None, max_record_bytes: int
                         damaged = isinstance(event, Problem)
                         yield event
             except READ_ERRORS as exc:
+                position = max(position, iterator.offset)  # where the unreadable record starts
                 if not damaged:
                     yield Problem(str(path), position, "corrupt", _reason(exc))
                 damaged = True
@@ -135,7 +136,8 @@ def _has_content(stream: IO[bytes], offset: int) -> bool:
 
 
 def _reason(exc: Exception) -> str:
-    text = " ".join(str(exc).split())[:200] or type(exc).__name__
+    text = "".join(c if c.isascii() and c.isprintable() else "?" for c in " ".join(str(exc).split()))
+    text = text[:120] or type(exc).__name__
     if isinstance(exc, zlib.error):
         return f"broken gzip member ({text})"
     if isinstance(exc, EOFError):

@@ -35,7 +35,7 @@ from ingest.store.queries import ArticleFilter, article_query, count_matching
 logger = logging.getLogger(__name__)
 GENERIC_PROFILE = SiteProfile(name="generic", title="Any site (generic extraction)")
 # Items handed to the pipelines and not yet stored or dropped; reading waits above it.
-MAX_ITEMS_IN_FLIGHT = 200
+MAX_ITEMS_IN_FLIGHT = 32
 PAGE_SIZE = 200
 
 
@@ -73,10 +73,29 @@ class ArchiveSpider(NewsSpider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
             crawler.signals.connect(spider._item_done, signal=signal)
+        crawler.signals.connect(spider._watch_closing, signal=signals.spider_opened)
         return spider
 
     def _item_done(self, *args: Any, **kwargs: Any) -> None:
         self.in_flight -= 1
+
+    def _watch_closing(self, spider: Any = None) -> None:
+        """Scrapy (2.19) does not check whether a closing spider became idle when an item
+        yielded from start() leaves the pipelines (scrapy/scrapy#7029): a crawl stopped
+        (SIGTERM, CLOSESPIDER_*) while items were in the pipelines would wait forever. So
+        this checks it, every 0.1 s once a stop was asked for."""
+        loop = asyncio.get_running_loop()
+        scraper = self.crawler.engine.scraper
+
+        def check() -> None:
+            slot = scraper.slot
+            if slot is None or (slot.closing is not None and slot.closing.called):
+                return
+            if slot.closing is not None and slot.is_idle():
+                scraper._check_if_closing()
+            loop.call_later(0.1, check)
+
+        loop.call_later(0.1, check)
 
     async def _articles(self, response: HtmlResponse, rules: ExtractionRules | None) -> list[ArticleItem]:
         return [item async for item in self.parse_article(response, rules)]
@@ -102,6 +121,12 @@ class ArchiveSpider(NewsSpider):
         self.in_flight += 1
         return item
 
+    def closing(self) -> bool:
+        """Whether the crawl is being stopped (CLOSESPIDER_*, an error): Scrapy keeps reading
+        start() meanwhile, so the spiders stop handing out pages themselves."""
+        slot = getattr(self.crawler.engine, "_slot", None)
+        return bool(slot is not None and slot.closing is not None)
+
 
 class WarcImportSpider(ArchiveSpider):
     """Arguments: files (comma-separated paths), site (profile; default generic: every
@@ -126,9 +151,8 @@ class WarcImportSpider(ArchiveSpider):
         self.generic = site is None
 
     def select(self, url: str, content_type: str) -> str | None:
-        """Why a response record is not imported, or None to import it."""
-        if content_type and not is_html(content_type):
-            return "not_html"
+        """Why a response record is not imported, or None to import it. The user's filters
+        come first: a record they exclude is not counted as a non-HTML one."""
         host = (urlsplit(url).hostname or "").lower()
         if self.hosts and not any(host == h or host.endswith("." + h) for h in self.hosts):
             return "host"
@@ -136,6 +160,8 @@ class WarcImportSpider(ArchiveSpider):
             return "url_pattern"
         if not self.generic and self.profile.article_url_pattern and not self.profile.is_article_url(url):
             return "not_article_url"
+        if content_type and not is_html(content_type):
+            return "not_html"
         return None
 
     async def start(self) -> AsyncIterator[ArticleItem]:
@@ -154,6 +180,8 @@ class WarcImportSpider(ArchiveSpider):
                         continue
                     if isinstance(event, Skipped):
                         stats.inc_value(f"import/skipped/{event.reason}")
+                        if event.reason == "not_html":
+                            logger.warning("not an HTML response, not imported: %s", event.url)
                         continue
                     stats.inc_value("import/responses")
                     if event.status != 200:
@@ -161,10 +189,13 @@ class WarcImportSpider(ArchiveSpider):
                         continue
                     if not event.content_type and not _looks_like_html(event.body):
                         stats.inc_value("import/skipped/not_html")
+                        logger.warning("not an HTML response, not imported: %s", event.url)
                         continue
                     yield self._articles(page_response(event), None), event
 
         async for items, page in self._windowed(jobs()):
+            if self.closing():
+                return
             for item in items:
                 language = (item.get("language") or "").lower()
                 if self.languages and language.split("-")[0] not in self.languages:
@@ -267,6 +298,8 @@ class ReextractSpider(ArchiveSpider):
                 yield self._articles(page_response(page, meta), rules), (doc, version)
 
         async for items, (doc, version) in self._windowed(jobs()):
+            if self.closing():
+                return
             if not items:
                 stats.inc_value("reextract/not_extracted")
             for item in items:
