@@ -237,7 +237,8 @@ def export_archived(args: argparse.Namespace, db: Database) -> int:
     if args.output == "-":
         raise QueryError("warc needs a file (-o FILE.warc.gz), not standard output")
     try:
-        written, missing = export_warc(db, args.filter, Path(args.output), ExportProgress())
+        written, missing = export_warc(db, args.filter, Path(args.output), ExportProgress(),
+                                       warc_dir=args.data_dir / "warc")
     except OSError as exc:
         print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -354,14 +354,21 @@ def test_reextract_stops_and_goes_on_without_doing_work_twice(imported, mongo_ur
     assert articles.count_documents({"body": {"$regex": "^Share this"}}) == 0
 
 
-def test_reextract_takes_the_read_sides_filters(imported, mongo_uri):
+def test_reextract_takes_the_read_sides_filters_and_finds_moved_archives(imported, news_warc, mongo_uri,
+                                                                           tmp_path):
     db, database = imported
     articles = db[ARTICLES]
     age(articles, {}, break_body=True)
-    ingest("reextract", "--site", "news-two.example", "--language", "fa", *store_args(mongo_uri, database))
+    moved = tmp_path / "data" / "warc" / news_warc.name  # the archive folder moved elsewhere
+    moved.parent.mkdir(parents=True)
+    shutil.copy(news_warc, moved)
+    articles.update_many({}, {"$set": {"archive.warc_file": f"/gone/{news_warc.name}"}})
+    ingest("reextract", "--site", "news-two.example", "--language", "fa", "--data-dir", str(tmp_path / "data"),
+           *store_args(mongo_uri, database))
     for doc in articles.find():
         chosen = doc["site"] == "news-two.example" and doc["language"] == "fa"
         assert (doc["extractor"] != "older-extractor") == chosen, doc["url"]
+        assert (doc["archive"]["warc_file"] == str(moved)) == chosen  # the pointer follows the file
     assert articles.count_documents({"extractor": {"$ne": "older-extractor"}}) > 0
     bad = ingest("reextract", "--from", "yesterday", *store_args(mongo_uri, database), check=2)
     assert "error:" in bad.stderr

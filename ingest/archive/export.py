@@ -13,7 +13,7 @@ from pathlib import Path
 from pymongo.database import Database
 from warcio.warcwriter import WARCWriter
 
-from ingest.archive.reader import GZIP_MAGIC, read_page, record_bytes
+from ingest.archive.reader import GZIP_MAGIC, read_page, record_bytes, relocated
 from ingest.archive.writer import RecordRef
 from ingest.store.client import ARTICLES
 from ingest.store.queries import ArticleFilter, article_query, count_matching
@@ -23,9 +23,10 @@ Progress = Callable[[int, int], None]
 
 
 def export_warc(db: Database, flt: ArticleFilter, output: Path,
-                progress: Progress | None = None) -> tuple[int, int]:
+                progress: Progress | None = None, warc_dir: Path | None = None) -> tuple[int, int]:
     """Write the records; returns (records written, articles whose record could not be
-    read). Written under a temporary name, renamed once complete."""
+    read). Written under a temporary name, renamed once complete. A file no longer where
+    it was written is looked for by name under `warc_dir`."""
     query = {**article_query(db, flt), "archive": {"$ne": None}}
     total = count_matching(db, query)
     partial = output.with_name(f".{output.name}.partial")
@@ -41,9 +42,7 @@ def export_warc(db: Database, flt: ArticleFilter, output: Path,
             }))
             cursor = db[ARTICLES].find(query, {"archive": 1, "canonical_url": 1}).sort("_id", 1)
             for done, doc in enumerate(cursor, 1):
-                archive = doc["archive"]
-                ref = RecordRef(archive["warc_file"], int(archive["offset"]),
-                                int(archive.get("length") or 0), archive.get("record_id") or "")
+                ref = relocated(RecordRef.from_dict(doc["archive"]), warc_dir)
                 try:
                     read_page(ref)  # the record is there, whole, and the one the article names
                     data = record_bytes(ref)

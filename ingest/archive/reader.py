@@ -254,6 +254,19 @@ def _read_at(path: Path, offset: int, max_record_bytes: int) -> Iterator[Event]:
             yield Problem(str(path), offset, "corrupt", _reason(exc))
 
 
+def relocated(ref: RecordRef, warc_dir: Path | None) -> RecordRef:
+    """`ref`, or, when its file is no longer where it was written and a file of that name
+    is under `warc_dir` (in its site's folder, or at the top), the same record there: an
+    archive folder moved or copied to another machine."""
+    if warc_dir is None or Path(ref.warc_file).exists():
+        return ref
+    name = Path(ref.warc_file)
+    for candidate in (warc_dir / name.parent.name / name.name, warc_dir / name.name):
+        if candidate.exists():
+            return RecordRef(str(candidate), ref.offset, ref.length, ref.record_id)
+    return ref
+
+
 def record_bytes(ref: RecordRef) -> bytes:
     """The record exactly as stored: its gzip member in a .warc.gz file, the record's
     bytes in an uncompressed one."""

@@ -22,7 +22,7 @@ import scrapy
 from scrapy import signals
 from scrapy.http import HtmlResponse
 
-from ingest.archive.reader import ArchivedPage, Problem, Skipped, read_page, read_pages
+from ingest.archive.reader import ArchivedPage, Problem, Skipped, read_page, read_pages, relocated
 from ingest.archive.writer import RecordRef
 from ingest.extract.article import GENERIC, ExtractionRules
 from ingest.extract.version import extractor_version
@@ -277,8 +277,9 @@ class ReextractSpider(ArchiveSpider):
     async def start(self) -> AsyncIterator[ArticleItem]:
         stats = self.crawler.stats
         max_bytes = self.crawler.settings.getint("INGEST_WARC_MAX_RECORD", 16 << 20)
+        warc_dir = Path(self.crawler.settings.get("INGEST_WARC_DIR") or "data/warc")
 
-        def jobs() -> Iterable[tuple[Awaitable[list[ArticleItem]], tuple[dict[str, Any], str]]]:
+        def jobs() -> Iterable[tuple[Awaitable[list[ArticleItem]], tuple[dict[str, Any], str, RecordRef]]]:
             for doc in self.stored_articles():
                 stats.inc_value("reextract/seen")
                 rules, version = self.rules_for(doc.get("site") or "")
@@ -286,7 +287,8 @@ class ReextractSpider(ArchiveSpider):
                     stats.inc_value("reextract/current")
                     continue
                 try:
-                    page = read_page(RecordRef(**_ref_fields(doc["archive"])), max_bytes)
+                    ref = relocated(RecordRef.from_dict(doc["archive"]), warc_dir)
+                    page = read_page(ref, max_bytes)
                 except (LookupError, ValueError, TypeError, OSError) as exc:
                     stats.inc_value("reextract/missing_record")
                     logger.error("%s: its archived page cannot be read: %s", doc.get("canonical_url"), exc)
@@ -295,21 +297,16 @@ class ReextractSpider(ArchiveSpider):
                 published = doc.get("published_at")
                 if doc.get("date_source") == "rest-api" and isinstance(published, datetime):
                     meta["rest_post"] = {"date_gmt": published.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")}
-                yield self._articles(page_response(page, meta), rules), (doc, version)
+                yield self._articles(page_response(page, meta), rules), (doc, version, ref)
 
-        async for items, (doc, version) in self._windowed(jobs()):
+        async for items, (doc, version, ref) in self._windowed(jobs()):
             if self.closing():
                 return
             if not items:
                 stats.inc_value("reextract/not_extracted")
             for item in items:
                 item.update(site=doc.get("site"), canonical_url=doc["canonical_url"],
-                            crawl_id=doc.get("crawl_id"), archive=doc["archive"],
+                            crawl_id=doc.get("crawl_id"), archive=ref.as_dict(),
                             extractor=version, last_seen_at=doc.get("last_seen_at"))
                 stats.inc_value("reextract/extracted")
                 yield await self._hand_over(item)
-
-
-def _ref_fields(archive: Mapping[str, Any]) -> dict[str, Any]:
-    return {"warc_file": archive["warc_file"], "offset": int(archive["offset"]),
-            "length": int(archive.get("length") or 0), "record_id": archive.get("record_id") or ""}

@@ -31,6 +31,12 @@ class RecordRef:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, stored: Mapping[str, Any]) -> RecordRef:
+        """From an article's `archive` field (as stored, or from an older version)."""
+        return cls(str(stored["warc_file"]), int(stored["offset"]), int(stored.get("length") or 0),
+                   str(stored.get("record_id") or ""))
+
 
 @dataclass(frozen=True)
 class Exchange:
