@@ -92,6 +92,31 @@ def archive_overhead(n_articles: int, runs: int, work: Path) -> list[str]:
     ]
 
 
+def writer_alone(n_pages: int, work: Path) -> list[str]:
+    """The archive's own CPU, without a crawl around it: RotatingWarcWriter over rendered
+    article pages (in this process: steadier than the difference of two crawls)."""
+    from ingest.archive.writer import Exchange, RotatingWarcWriter
+    from ingest.demo.site import DemoServer, DemoSite
+
+    site = DemoSite(n_articles=n_pages, full_theme=True)
+    server = DemoServer(site)
+    exchanges = []
+    for article in site.articles:
+        status, content_type, text, _ = server.respond(article.path, "news.example")
+        exchanges.append(Exchange(f"http://news.example{article.path}", "GET",
+                                  [("Host", "news.example"), ("User-Agent", "bench")], b"", status,
+                                  "HTTP/1.1", [("Content-Type", content_type)], text.encode()))
+    writer = RotatingWarcWriter(work / "writer-alone", "bench", 1_000_000_000, {"software": "bench"})
+    cpu = time.process_time()
+    for exchange in exchanges:
+        writer.write(exchange)
+    writer.close()
+    cpu = time.process_time() - cpu
+    raw = sum(len(e.body) for e in exchanges) / len(exchanges)
+    return [f"   archive writer alone (warcio, gzip level 9): {1000 * cpu / n_pages:.2f} ms CPU per article "
+            f"page ({raw / 1024:.0f} KB page -> {writer.bytes / n_pages / 1024:.1f} KB of WARC with its request)"]
+
+
 def write_warc(path: Path, n_pages: int) -> float:
     """A WARC of the demo site's article pages in Common Crawl's record layout; returns the
     seconds it took."""
@@ -173,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = []
     with tempfile.TemporaryDirectory(prefix="warc-bench-") as work:
         lines += archive_overhead(args.crawl_articles, args.runs, Path(work))
+        lines += writer_alone(1000, Path(work))
         lines += import_and_reextract(sorted(args.import_pages), Path(work))
     print("\n".join(lines))
     print(f"load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
