@@ -65,7 +65,7 @@ def archived_crawl(demo, mongo_uri, tmp_path_factory):
     database = "archive_crawl"
     client = connect(mongo_uri)
     client.drop_database(database)
-    crawl(server.base_url, mongo_uri, database, data_dir, "--entry", "listings,sitemap,feed",
+    crawl(server.base_url, mongo_uri, database, data_dir, "--entry", "listings,sitemap,feed,rest",
           "--set", "INGEST_WARC_MAX_SIZE=60000", "--set", "INGEST_EXTRACT_PROCESSES=1")
     yield site, server, client[database], data_dir
     client.drop_database(database)
@@ -91,6 +91,7 @@ def test_every_response_is_archived_with_its_request(archived_crawl):
     assert any(u.endswith("/robots.txt") for u in responses)
     assert any("sitemap" in u for u in responses) and any(u.rstrip("/").endswith("/feed") for u in responses)
     assert any("/category/" in u for u in responses)  # listings
+    assert any("/wp-json/" in u for u in responses)  # the REST API's answers
     assert sum(bool(site_url_is_article(u)) for u in responses) >= len(site.articles)
     requests = {uri: headers for kind, uri, headers in records if kind == "request"}
     assert set(requests) == set(responses)
@@ -227,3 +228,15 @@ def test_export_writes_the_matching_archived_pages_to_a_warc_warcio_accepts(arch
     assert [r["warc-type"] for r in rows[:1]] == ["warcinfo"]
     exported = {r["warc-target-uri"] for r in rows if r["warc-type"] == "response"}
     assert wanted and exported == wanted and len(rows) == len(wanted) + 1
+
+
+def test_reextracting_a_fresh_crawl_changes_nothing(archived_crawl, mongo_uri):
+    site, server, db, data_dir = archived_crawl
+    before = {d["_id"]: d for d in db[ARTICLES].find()}
+    assert any(d["date_source"] == "rest-api" for d in before.values())
+    result = subprocess.run([sys.executable, "-m", "ingest", "reextract", "--force", "--mongo-uri", mongo_uri,
+                             "--database", db.name, "--log-level", "WARNING"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"re-extracted {len(before)} | changed 0 | unchanged {len(before)}" in result.stderr
+    assert {d["_id"]: d for d in db[ARTICLES].find()} == before  # REST dates included

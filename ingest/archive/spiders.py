@@ -294,9 +294,9 @@ class ReextractSpider(ArchiveSpider):
                     logger.error("%s: its archived page cannot be read: %s", doc.get("canonical_url"), exc)
                     continue
                 meta: dict[str, Any] = {"listed_in": doc.get("listed_in") or []}
-                published = doc.get("published_at")
-                if doc.get("date_source") == "rest-api" and isinstance(published, datetime):
-                    meta["rest_post"] = {"date_gmt": published.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")}
+                if doc.get("date_source") == "rest-api":  # the CMS's dates, not in the page
+                    meta["rest_post"] = {key: _gmt(doc.get(field)) for key, field in
+                                         (("date_gmt", "published_at"), ("modified_gmt", "modified_at"))}
                 yield self._articles(page_response(page, meta), rules), (doc, version, ref)
 
         async for items, (doc, version, ref) in self._windowed(jobs()):
@@ -310,3 +310,8 @@ class ReextractSpider(ArchiveSpider):
                             extractor=version, last_seen_at=doc.get("last_seen_at"))
                 stats.inc_value("reextract/extracted")
                 yield await self._hand_over(item)
+
+
+def _gmt(value: Any) -> str | None:
+    """A stored UTC instant as the WordPress REST API writes its *_gmt dates."""
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") if isinstance(value, datetime) else None
