@@ -69,15 +69,13 @@ def cmd_import_warc(args: argparse.Namespace) -> int:
 
 def cmd_reextract(args: argparse.Namespace) -> int:
     from ingest.archive.spiders import ReextractSpider
-    from ingest.store.queries import QueryError
+    from ingest.store.queries import ArticleFilter, QueryError
 
     params = {"site": args.site, "category": args.category, "tag": args.tag, "author": args.author,
               "language": args.language, "from": args.date_from, "to": args.date_to,
               "text": args.text}
     params = {key: value for key, value in params.items() if value is not None}
     try:
-        from ingest.store.queries import ArticleFilter
-
         ArticleFilter.from_params(params)
     except QueryError as exc:
         print(f"error: {exc}", file=sys.stderr)
