@@ -16,6 +16,7 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = Path("data")
 EXIT_LOCKED = 75  # EX_TEMPFAIL: a scheduler may simply try again later
+EXIT_QUALITY = 65  # EX_DATAERR: the run went through, but extracted worse than the site's usual
 SERVE_TIMEOUT_MS = 15_000  # any one store operation behind a web request
 CRAWL_CONFLICT = "crawl_conflict"  # ingest.distributed.scheduler's close reason
 
@@ -73,7 +74,8 @@ def _also_log_to(path: Path, level: str) -> None:
 
 def crawl_exit_code(stats: dict[str, Any], max_error_rate: float = 0.2) -> int:
     """0 when the run finished healthy; 1 otherwise (for schedulers): interrupted, no article
-    link found at all, too many failed requests, or articles that could not be stored."""
+    link found at all, too many failed requests, or articles that could not be stored;
+    EXIT_QUALITY when it went through but the quality monitors flagged it."""
     if stats.get("finish_reason") != "finished":
         return 1
     # A worker of a shared crawl may have fetched only articles: the crawl's count decides.
@@ -90,6 +92,10 @@ def crawl_exit_code(stats: dict[str, Any], max_error_rate: float = 0.2) -> int:
         print(f"error: {stats['mongo/dead_lettered']} articles could not be stored "
               "(see the dead-letter folder)", file=sys.stderr)
         return 1
+    if stats.get("monitors/findings"):
+        for line in stats.get("monitors/finding_lines") or ():
+            print(f"quality: {line}", file=sys.stderr)
+        return EXIT_QUALITY
     return 0
 
 
@@ -116,11 +122,15 @@ def _set_overrides(args: argparse.Namespace) -> dict[str, str]:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
+    from ingest.monitors.checks import Thresholds
     from ingest.sites import ProfileError, load_profile
 
     try:
-        load_profile(args.site)
-    except ProfileError as exc:
+        profile = load_profile(args.site)
+        settings = _project_settings(_set_overrides(args))
+        settings.setdict(profile.settings, priority="spider")
+        Thresholds.from_settings(settings)  # the quality monitors' settings, checked up front
+    except (ProfileError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     spider_args: dict[str, Any] = {"site": args.site}
@@ -311,7 +321,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     """Saved pages -> JSON Lines, with the crawl's extractor and date parsing."""
     import json
 
-    from ingest.dates import parse_datetime
+    from ingest.dates import parse_datetime, parse_local
     from ingest.evaluate import read_page
     from ingest.extract.article import GENERIC, extract_article
     from ingest.extract.html import ExtractionError
@@ -337,12 +347,15 @@ def cmd_extract(args: argparse.Namespace) -> int:
             failures += 1
             print(f"error: {path}: {exc}", file=sys.stderr)
             continue
-        published = parse_datetime(fields["published_raw"] or "", timezone=tz)
+        published = parse_local(fields["published_raw"] or "", timezone=tz, url=args.url or "",
+                                printed=fields["printed_date_raw"])
         modified = parse_datetime(fields["modified_raw"] or "", timezone=tz)
         record = {
             "file": str(path), "url": args.url or None, "title": fields["title"],
             "body": fields["body"], "captions": fields["captions"], "authors": fields["authors"],
-            "published_at": published.isoformat() if published else None,
+            "published_at": published.utc.isoformat() if published else None,
+            "published_local": published.local if published else None,
+            "published_zone": published.zone if published else None,
             "modified_at": modified.isoformat() if modified else None,
             "date_source": fields["date_source"], "language": fields["language"],
             "categories": fields["categories"], "tags": fields["tags"],

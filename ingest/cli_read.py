@@ -44,9 +44,10 @@ def filter_options(parser: argparse.ArgumentParser, text_flag: bool = True) -> N
     group.add_argument("--author")
     group.add_argument("--language", help="language code, e.g. en, fa")
     group.add_argument("--from", dest="date_from", metavar="DATE",
-                       help="published on or after: YYYY-MM-DD or an ISO 8601 instant (UTC)")
+                       help="published on or after: YYYY-MM-DD (a day on the site's own "
+                       "calendar) or an ISO 8601 instant")
     group.add_argument("--to", dest="date_to", metavar="DATE",
-                       help="published on or before (YYYY-MM-DD takes in the whole day)")
+                       help="published on or before (YYYY-MM-DD takes in the whole local day)")
 
 
 def args_filter(args: argparse.Namespace) -> ArticleFilter:
@@ -104,7 +105,7 @@ def search(args: argparse.Namespace, db: Database) -> int:
     more = "+" if result.more else ""
     print(f"{result.total}{more} articles | page {result.page} of {result.pages}{more}")
     for item in result.items:
-        day, site = _day(item.get("published_at")), item.get("site") or ""
+        day, site = _day(item.get("published_local") or item.get("published_at")), item.get("site") or ""
         print(f"{day}  {site}  {item.get('title') or ''}")
         print(f"            {item.get('canonical_url')}")
     return 0

@@ -64,13 +64,17 @@ INGEST_REDIS_MAX_OUTAGE = 600.0
 # would override the add-on's).
 
 EXTENSIONS = {
+    # Before the log filter: its engine_stopped handler (alerts, metrics) runs while secrets
+    # are still masked.
+    "ingest.monitors.extension.RunMonitoring": 90,
     "ingest.logsecrets.SecretSettingsLogFilter": 100,
     "ingest.progress.CrawlProgress": 500,
 }
 # Settings whose values are masked in the logs (Scrapy logs every overridden setting).
 # HTTP auth: HTTPAUTH_USER, HTTPAUTH_PASS and HTTPAUTH_DOMAIN (host[:port] the credentials
 # belong to; never sent to another host, redirects included).
-INGEST_SECRET_SETTINGS = ["HTTPAUTH_PASS", "MONGO_URI", "INGEST_REDIS_URL"]
+INGEST_SECRET_SETTINGS = ["HTTPAUTH_PASS", "MONGO_URI", "INGEST_REDIS_URL", "SPIDERMON_SMTP_PASSWORD",
+                          "INGEST_ALERT_WEBHOOK_URL", "INGEST_METRICS_PUSHGATEWAY"]
 
 # Storage (pipelines.mongo). MONGO_URI is also read from the environment.
 MONGO_URI = None
@@ -114,3 +118,43 @@ INGEST_WARC_MAX_SIZE = 1_000_000_000
 INGEST_WARC_FSYNC = True
 # import-warc and reextract: records larger than this (bytes) are skipped as damaged input.
 INGEST_WARC_MAX_RECORD = 16 * 1024 * 1024
+
+# Quality monitors (ingest.monitors, on Spidermon): after each run its extraction is compared
+# with the site's recent runs (the runs collection); a run with findings exits 65. Any of
+# these can be set per site in the profile's [settings] table.
+SPIDERMON_ENABLED = True
+SPIDERMON_ENGINE_STOP_MONITORS = ["ingest.monitors.suites.RunQualitySuite"]
+INGEST_MONITOR_HISTORY_RUNS = 20  # past runs (finished, not flagged) that make "usual"
+INGEST_MONITOR_MIN_HISTORY = 3  # fewer past runs than this: nothing is compared yet
+INGEST_MONITOR_MIN_ARTICLES = 5  # runs extracting fewer do not count for extraction figures
+INGEST_MONITOR_FILL_DROP = 0.25  # a field's fill rate this far below usual (and surely so)
+INGEST_MONITOR_BODY_LENGTH_LOW = 0.5  # median body length below this fraction of usual
+INGEST_MONITOR_BODY_LENGTH_HIGH = 3.0  # ... or above this multiple of usual
+INGEST_MONITOR_BOILERPLATE_RISE = 0.2  # share of near-identical bodies (or titles) this far above usual
+INGEST_MONITOR_MIN_COPIES = 3  # bodies opening with the same 40 words this often are boilerplate
+INGEST_MONITOR_NEW_RATIO = 0.2  # new articles below this fraction of the usual count ...
+INGEST_MONITOR_NEW_RUNS = 3  # ... over this many runs in a row (a quiet day is not a finding) ...
+INGEST_MONITOR_MIN_USUAL_NEW = 10  # ... for sites usually finding at least this many per run
+INGEST_MONITOR_ERROR_RISE = 0.1  # share of failed requests this far above usual
+INGEST_MONITOR_INVALID_RISE = 0.1  # share of articles dropped as invalid this far above usual
+INGEST_MONITOR_Z = 2.58  # confidence a change must reach (z score; 2.58 = 99%)
+INGEST_MONITOR_SKIP = []  # checks to leave out: fill, title, body, published_at, captions,
+# authors, body_length, boilerplate, repeated_titles, new_articles, errors, invalid
+
+# Alerts when a run is flagged (Spidermon actions; each is on when its settings are given).
+INGEST_ALERT_FILE = None  # appended to; a Jinja template, e.g. "data/alerts/{{ site }}.log"
+INGEST_ALERT_WEBHOOK_URL = None  # Slack-compatible incoming webhook ({"text": ...})
+INGEST_ALERT_TIMEOUT = 10.0  # seconds for a webhook, SMTP server or Pushgateway to answer
+SPIDERMON_EMAIL_TO = []  # e-mail alerts: recipients; also SPIDERMON_EMAIL_CC / _BCC
+SPIDERMON_EMAIL_SENDER = "ingest@localhost"
+SPIDERMON_EMAIL_SUBJECT = "ingest: the crawl of {{ site }} extracted worse than usual"
+SPIDERMON_SMTP_HOST = None  # e-mail alerts need it, and SPIDERMON_EMAIL_TO
+SPIDERMON_SMTP_PORT = None  # 25, or 465 with SPIDERMON_SMTP_ENFORCE_SSL
+SPIDERMON_SMTP_USER = None  # login only when set
+SPIDERMON_SMTP_PASSWORD = None
+SPIDERMON_SMTP_ENFORCE_TLS = False  # STARTTLS
+SPIDERMON_SMTP_ENFORCE_SSL = False  # SMTP over TLS (port 465)
+
+# Metrics after every run (Prometheus text format, prometheus-client).
+INGEST_METRICS_DIR = None  # node_exporter textfile collector folder: ingest_<site>.prom
+INGEST_METRICS_PUSHGATEWAY = None  # e.g. http://pushgateway:9091 (job ingest_crawl, label site)

@@ -75,8 +75,9 @@ def ensure_indexes(db: Database) -> None:
                           name="site_published_at")
     articles.create_index([("categories", pymongo.ASCENDING), ("published_at", pymongo.DESCENDING)],
                           name="categories_published_at")
-    # Plain copies of published_at (see articles.published_keys): date ranges and months.
+    # Plain copies of the publication time (see articles.published_keys): date ranges and months.
     articles.create_index("published_ms", name="published_ms")
+    articles.create_index("published_local_ms", name="published_local_ms")
     articles.create_index("published_month", name="published_month")
     articles.create_index([("site", pymongo.ASCENDING), ("published_month", pymongo.ASCENDING)],
                           name="site_published_month")

@@ -15,7 +15,7 @@ from pymongo.errors import PyMongoError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from ingest.store.queries import QueryError, as_datetime
-from ingest.web import api, pages
+from ingest.web import api, monitoring, pages
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ def create_app(db: Database, trusted_hosts: list[str] | None = None) -> Flask:
     app.extensions["ingest_db"] = db
     app.jinja_env.filters["when"] = format_when
     app.register_blueprint(pages.bp)
+    app.register_blueprint(monitoring.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.after_request(add_security_headers)
     app.register_error_handler(HTTPException, http_error)
