@@ -250,4 +250,7 @@ def test_reextracting_a_fresh_crawl_changes_nothing(archived_crawl, mongo_uri):
     dated = after.pop(doc["_id"])
     assert dated["date_source"] == "rest-api" and dated["published_at"] == published
     assert dated["body"] == before.pop(doc["_id"])["body"]
+    differing = {(key, field): (before[key].get(field), after[key].get(field)) for key in before
+                 for field in set(before[key]) | set(after[key]) if before[key].get(field) != after[key].get(field)}
+    assert differing == {}
     assert after == before

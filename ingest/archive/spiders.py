@@ -121,6 +121,10 @@ class ArchiveSpider(NewsSpider):
         self.in_flight += 1
         return item
 
+    def profile_of(self, item: ArticleItem) -> SiteProfile | None:
+        """The profile whose time zone and languages date the item (pipelines.dates)."""
+        return None if self.profile is GENERIC_PROFILE else self.profile
+
     def closing(self) -> bool:
         """Whether the crawl is being stopped (CLOSESPIDER_*, an error): Scrapy keeps reading
         start() meanwhile, so the spiders stop handing out pages themselves."""
@@ -237,18 +241,23 @@ class ReextractSpider(ArchiveSpider):
         super().__init__(GENERIC_PROFILE, **kwargs)
         self.filter = ArticleFilter.from_params(dict(filters or {}))
         self.force = str(force).lower() in ("1", "true", "yes")
-        self.profiles: dict[str, tuple[ExtractionRules, str]] = {}
+        self.profiles: dict[str, SiteProfile | None] = {}
+
+    def site_profile(self, site: str) -> SiteProfile | None:
+        if site not in self.profiles:
+            try:
+                self.profiles[site] = load_profile(site)
+            except ProfileError:
+                self.profiles[site] = None  # an imported site, or a profile since removed: generic
+        return self.profiles[site]
 
     def rules_for(self, site: str) -> tuple[ExtractionRules, str]:
         """The site's extraction rules and the extractor version they make."""
-        if site not in self.profiles:
-            try:
-                profile: SiteProfile | None = load_profile(site)
-            except ProfileError:
-                profile = None  # an imported site, or a profile since removed: generic
-            self.profiles[site] = ((profile.extraction if profile else GENERIC),
-                                   extractor_version(profile))
-        return self.profiles[site]
+        profile = self.site_profile(site)
+        return (profile.extraction if profile else GENERIC), extractor_version(profile)
+
+    def profile_of(self, item: ArticleItem) -> SiteProfile | None:
+        return self.site_profile(item.get("site") or "")
 
     def stored_articles(self) -> Iterable[dict[str, Any]]:
         """The matching articles with an archived page, in _id order, a page of them at a time."""
