@@ -73,8 +73,9 @@ def mongo_store(uri: str | None, data_dir: Path, overrides: dict[str, Any] | Non
     yield uri
 
 
-def run_crawl(spider_args: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
-    """One crawl in this process; returns its final stats."""
+def run_crawl(spider_args: dict[str, Any], settings: dict[str, Any], spider_cls: Any = None
+              ) -> dict[str, Any]:
+    """One crawl in this process (of the news spider, or `spider_cls`); returns its final stats."""
     from scrapy.crawler import CrawlerProcess
 
     from ingest.spiders.news import NewsSpider
@@ -82,7 +83,7 @@ def run_crawl(spider_args: dict[str, Any], settings: dict[str, Any]) -> dict[str
     process = CrawlerProcess(_project_settings(settings))
     if settings.get("INGEST_LOG_FILE"):  # in addition to stderr, which Scrapy keeps
         _also_log_to(Path(settings["INGEST_LOG_FILE"]), process.settings.get("LOG_LEVEL", "INFO"))
-    crawler = process.create_crawler(NewsSpider)
+    crawler = process.create_crawler(spider_cls or NewsSpider)
     process.crawl(crawler, **spider_args)
     process.start()
     return crawler.stats.get_stats()
@@ -127,7 +128,8 @@ def _crawl_settings(args: argparse.Namespace, uri: str) -> dict[str, Any]:
     # and a URI may carry a password.
     os.environ["MONGO_URI"] = uri
     settings: dict[str, Any] = {"MONGO_DATABASE": args.database,
-                                "DEAD_LETTER_DIR": str(args.data_dir / "dead-letter")}
+                                "DEAD_LETTER_DIR": str(args.data_dir / "dead-letter"),
+                                "INGEST_WARC_DIR": str(args.data_dir / "warc")}
     if args.log_file:
         args.log_file.parent.mkdir(parents=True, exist_ok=True)
         settings["INGEST_LOG_FILE"] = str(args.log_file)
@@ -510,6 +512,10 @@ def build_parser() -> argparse.ArgumentParser:
     from ingest.cli_read import add_read_commands
 
     add_read_commands(sub, store_options)
+
+    from ingest.cli_archive import add_archive_commands
+
+    add_archive_commands(sub, store_options, log_options)
 
     sites = sub.add_parser("sites", help="list the bundled site profiles")
     sites.set_defaults(func=cmd_sites)

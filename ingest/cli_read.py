@@ -145,8 +145,10 @@ def article(args: argparse.Namespace, db: Database) -> int:
         print(f"caption: {caption.get('text')} [{caption.get('image_url')}]")
     print(f"\n{len(revisions) + 1} versions")
     for change in changes:
+        because = {"reextract": ", re-extracted from the archived page", "import": ", imported",
+                   "crawl": ", the page changed"}.get(change.reason or "", "")
         print(f"\nrevision {change.from_revision} -> {change.to_revision} "
-              f"(seen {change.changed_at})")
+              f"(seen {change.changed_at}{because})")
         for mark, text in change.lines:
             print(text if mark == "@" else f"{mark}{text}")
     return 0
@@ -225,6 +227,8 @@ def check_export(args: argparse.Namespace) -> None:
 
 
 def export(args: argparse.Namespace, db: Database) -> int:
+    if args.format == "warc":
+        return export_archived(args, db)
     fields = [f.strip() for f in args.fields.split(",") if f.strip()] if args.fields else None
     output = sys.stdout if args.output == "-" else Path(args.output)
     try:
@@ -233,6 +237,26 @@ def export(args: argparse.Namespace, db: Database) -> int:
         print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
     print(f"exported {written:,} articles to {args.output}", file=sys.stderr)
+    return 0
+
+
+def export_archived(args: argparse.Namespace, db: Database) -> int:
+    """The archived pages of the matching articles, as one WARC file."""
+    from ingest.archive.export import export_warc
+
+    if args.output == "-":
+        raise QueryError("warc needs a file (-o FILE.warc.gz), not standard output")
+    try:
+        written, missing = export_warc(db, args.filter, Path(args.output), ExportProgress(),
+                                       warc_dir=args.data_dir / "warc")
+    except OSError as exc:
+        print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"exported the archived pages of {written:,} articles to {args.output}", file=sys.stderr)
+    if missing:
+        print(f"error: {missing:,} matching articles' archived pages could not be read",
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -265,8 +289,9 @@ def add_read_commands(sub: Any, store_options: Callable[[argparse.ArgumentParser
     store_options(p)
     p.set_defaults(func=read_command(coverage))
 
-    p = sub.add_parser("export", help="matching articles to JSON Lines, CSV or Parquet, streamed")
-    p.add_argument("--format", choices=get_args(ExportFormat), required=True)
+    p = sub.add_parser("export", help="matching articles to JSON Lines, CSV or Parquet, streamed; "
+                                      "or their archived pages to a WARC file")
+    p.add_argument("--format", choices=(*get_args(ExportFormat), "warc"), required=True)
     p.add_argument("-o", "--output", required=True, help="file to write ('-': stdout, jsonl/csv)")
     p.add_argument("--fields", metavar="A,B,...",
                    help=f"fields to export (default: {', '.join(DEFAULT_EXPORT_FIELDS)})")

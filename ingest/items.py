@@ -38,6 +38,11 @@ class ArticleItem(scrapy.Item):
     etag = scrapy.Field()
     last_modified = scrapy.Field()
     crawl_id = scrapy.Field()
+    # the archived page: {warc_file, offset, length, record_id} (ingest.archive)
+    archive = scrapy.Field()
+    extractor = scrapy.Field()  # ingest.extract.version.extractor_version of what made it
+    change_reason = scrapy.Field()  # "crawl", "reextract" or "import": why this version exists
+    last_seen_at = scrapy.Field()  # set only by re-extraction (keeps the crawl's)
     # derived by pipelines
     word_count = scrapy.Field()
     content_hash = scrapy.Field()

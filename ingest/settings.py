@@ -27,6 +27,8 @@ DOWNLOADER_MIDDLEWARES = {
     "ingest.middlewares.allowlist.SiteAllowlistMiddleware": 60,
     # Before the retry middleware (550) sees the response: it pauses the site first.
     "ingest.middlewares.retryafter.RetryAfterMiddleware": 560,
+    # Next to the downloader: requests as sent, responses as received (before decompression).
+    "ingest.archive.middleware.WarcArchiveMiddleware": 950,
 }
 RETRY_AFTER_MAX = 600.0
 RETRY_TIMES = 5
@@ -42,6 +44,7 @@ ITEM_PIPELINES = {
     "pipelines.captions.CaptionsPipeline": 300,
     "pipelines.validate.ValidatePipeline": 400,
     "pipelines.dedupe.DedupePipeline": 500,
+    "pipelines.archive.ArchiveDurablePipeline": 850,
     "pipelines.mongo.MongoPipeline": 900,
 }
 
@@ -109,6 +112,17 @@ INGEST_REFRESH_DAYS = 3.0
 
 # Health thresholds: `ingest crawl` exits non-zero beyond them.
 INGEST_MAX_ERROR_RATE = 0.2
+
+# Archive (ingest.archive): every response and its request in gzip WARC files under
+# INGEST_WARC_DIR/<site>/<crawl id>-NNNNN.warc.gz, a new file past INGEST_WARC_MAX_SIZE bytes.
+INGEST_WARC_ENABLED = True
+INGEST_WARC_DIR = "data/warc"
+INGEST_WARC_MAX_SIZE = 1_000_000_000
+# fsync a record before the article pointing to it is stored (one fsync serves every record
+# waiting); off: records reach the OS at once but a machine crash may lose the last ones.
+INGEST_WARC_FSYNC = True
+# import-warc and reextract: records larger than this (bytes) are skipped as damaged input.
+INGEST_WARC_MAX_RECORD = 16 * 1024 * 1024
 
 # Quality monitors (ingest.monitors, on Spidermon): after each run its extraction is compared
 # with the site's recent runs (the runs collection); a run with findings exits 65. Any of

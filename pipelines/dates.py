@@ -13,7 +13,8 @@ from pipelines.base import ArticlePipeline
 
 
 class DatesPipeline(ArticlePipeline):
-    """The spider's site profile gives the time zone and languages; without one, the
+    """The spider's site profile gives the time zone and languages (a spider whose items
+    come from several sites names each item's: `profile_of(item)`); without one, the
     INGEST_DEFAULT_TIMEZONE setting."""
 
     def __init__(self, crawler: Any) -> None:
@@ -23,7 +24,8 @@ class DatesPipeline(ArticlePipeline):
     def process_article(self, item: ArticleItem) -> ArticleItem:
         adapter = ItemAdapter(item)
         spider = self.crawler.spider
-        profile = getattr(spider, "profile", None)
+        profile_of = getattr(spider, "profile_of", None)
+        profile = profile_of(item) if profile_of else getattr(spider, "profile", None)
         tz = profile.timezone if profile else self.default_timezone
         languages = list(profile.languages) if profile and profile.languages else None
         language = adapter.get("language")

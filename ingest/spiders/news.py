@@ -22,8 +22,11 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 from scrapy.utils.sitemap import Sitemap
 
+from ingest.archive.middleware import META_KEY as WARC_RECORD
 from ingest.extract import selectors
+from ingest.extract.article import ExtractionRules
 from ingest.extract.html import ExtractionError
+from ingest.extract.version import extractor_version
 from ingest.extraction_workers import ExtractionWorkers
 from ingest.items import ArticleItem, ListingUpdate
 from ingest.sites import ENTRY_POINTS, ProfileError, SiteProfile, load_profile
@@ -88,6 +91,7 @@ class NewsSpider(scrapy.Spider):
     those published in the last INGEST_REFRESH_DAYS are fetched again conditionally."""
 
     name = "news"
+    change_reason = "crawl"  # what the store records as the reason for a new version
 
     def __init__(self, site: str = "wordpress", start_urls: str | list[str] | None = None,
                  base_url: str | None = None, all_categories: str | bool | None = None,
@@ -111,6 +115,7 @@ class NewsSpider(scrapy.Spider):
                 f"site {profile.name!r} has no start URLs: pass -a start_urls=<category URL>"
             )
         self.profile: SiteProfile = profile
+        self.extractor = extractor_version(profile)
         self.allowed_domains = list(profile.allowed_domains)
         self.max_pages = int(max_pages) if max_pages not in (None, "") else None
         self.crawl_id = crawl_id or f"{profile.name}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
@@ -360,7 +365,10 @@ class NewsSpider(scrapy.Spider):
         ))
         return ARCHIVE_PREFIX.sub("", title) or None
 
-    async def parse_article(self, response: Response) -> AsyncIterator[ArticleItem]:
+    async def parse_article(self, response: Response, rules: ExtractionRules | None = None
+                            ) -> AsyncIterator[ArticleItem]:
+        """The article of a page; `rules` replaces the profile's extraction rules (an
+        archived page of another site)."""
         stats = self.crawler.stats
         if response.status == 304:
             stats.inc_value("incremental/not_modified")
@@ -370,7 +378,8 @@ class NewsSpider(scrapy.Spider):
             self.logger.warning("not an HTML page, skipped: %s", response.url)
             return
         try:
-            fields = await self.extraction.extract(response.text, response.url, self.profile.extraction)
+            fields = await self.extraction.extract(response.text, response.url,
+                                                   rules or self.profile.extraction)
         except ExtractionError as exc:
             stats.inc_value("extract/failed")
             self.logger.warning("could not extract %s: %s", response.url, exc)
@@ -395,6 +404,9 @@ class NewsSpider(scrapy.Spider):
             etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
             crawl_id=self.crawl_id,
+            archive=response.meta.get(WARC_RECORD),
+            extractor=self.extractor,
+            change_reason=self.change_reason,
         )
         if not item["categories"]:
             item["categories"] = listed_in

@@ -43,6 +43,7 @@ class WriteResult:
     new: int = 0
     changed: int = 0
     unchanged: int = 0
+    untouched: int = 0  # unchanged and identical as stored: not written at all
     failed: list[tuple[str, str]] = field(default_factory=list)  # (canonical_url, reason)
 
 
@@ -98,9 +99,10 @@ def build_document(item: Mapping[str, Any], previous: Mapping[str, Any] | None,
         doc.pop(key, None)
     doc.update(published_keys(doc.get("published_at"), doc.get("published_local")))
     doc["content_hash"] = content_hash(doc)
-    doc["last_seen_at"] = now
+    doc["last_seen_at"] = doc.get("last_seen_at") or now  # re-extraction keeps the crawl's
+    reason = doc.get("change_reason") or "crawl"
     if previous is None:
-        doc.update(first_seen_at=now, last_changed_at=now, revision=1)
+        doc.update(first_seen_at=now, last_changed_at=now, revision=1, change_reason=reason)
         doc["listed_in"] = sorted(set(doc.get("listed_in") or []))
         return doc, "new"
     doc["first_seen_at"] = _as_utc(previous.get("first_seen_at")) or now
@@ -108,10 +110,24 @@ def build_document(item: Mapping[str, Any], previous: Mapping[str, Any] | None,
     if previous.get("content_hash") == doc["content_hash"]:
         doc["last_changed_at"] = _as_utc(previous.get("last_changed_at")) or now
         doc["revision"] = previous.get("revision", 1)
+        doc.pop("change_reason", None)
+        if previous.get("change_reason"):
+            doc["change_reason"] = previous["change_reason"]
         return doc, "unchanged"
     doc["last_changed_at"] = now
     doc["revision"] = int(previous.get("revision", 1)) + 1
+    doc["change_reason"] = reason
     return doc, "changed"
+
+
+def same_document(doc: Mapping[str, Any], stored: Mapping[str, Any]) -> bool:
+    """Whether writing `doc` over `stored` would change nothing (compared as stored: BSON
+    keeps milliseconds, and key order does not matter)."""
+    as_stored = bson.decode(bson.encode(doc), codec_options=_AWARE)
+    return as_stored == {k: v for k, v in stored.items() if k != "_id"}
+
+
+_AWARE = bson.CodecOptions(tz_aware=True)
 
 
 def write_articles(db: Database, items: Iterable[Mapping[str, Any]],
@@ -137,6 +153,10 @@ def write_articles(db: Database, items: Iterable[Mapping[str, Any]],
         size = len(bson.encode(doc))
         if size > MAX_DOCUMENT_BYTES:
             result.failed.append((key, f"document too large: {size} bytes"))
+            continue
+        if outcome == "unchanged" and old is not None and same_document(doc, old):
+            result.unchanged += 1
+            result.untouched += 1
             continue
         if outcome == "changed" and old is not None:
             archived = {k: v for k, v in old.items() if k != "_id"}
