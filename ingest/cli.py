@@ -13,7 +13,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = Path("data")
 EXIT_LOCKED = 75  # EX_TEMPFAIL: a scheduler may simply try again later
 SERVE_TIMEOUT_MS = 15_000  # any one store operation behind a web request
@@ -21,8 +20,6 @@ CRAWL_CONFLICT = "crawl_conflict"  # ingest.distributed.scheduler's close reason
 
 
 def _project_settings(overrides: dict[str, Any]) -> Any:
-    if str(PROJECT_ROOT) not in sys.path:
-        sys.path.insert(0, str(PROJECT_ROOT))  # the pipelines package sits beside ingest/
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "ingest.settings")
     from scrapy.utils.project import get_project_settings
 
