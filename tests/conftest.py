@@ -39,6 +39,30 @@ def db(mongo_uri: str, database_name: str):
     client.close()
 
 
+# The fast loop (`./run test-fast`) leaves out the tests marked slow, browser or redis (the
+# markers are declared in pyproject.toml). Tests in files edited elsewhere are marked here by
+# node id; a new test that crawls, starts processes or takes seconds gets @pytest.mark.slow.
+SLOW = (
+    "tests/test_bombs.py", "tests/test_end_to_end.py", "tests/test_extraction_workers.py",
+    "tests/test_faults.py", "tests/test_resume.py", "tests/test_store_outage.py",
+    "tests/test_packaging.py", "tests/test_distributed.py", "tests/test_store_concurrency.py",
+    "tests/test_security.py::test_hostile_html_does_not_crash_extraction",
+    "tests/test_security.py::test_store_uri_secrets_never_reach_logs_or_run_records",
+    "tests/test_web.py::test_serve_command",
+)
+REDIS = ("tests/test_distributed.py",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(SLOW):
+            item.add_marker(pytest.mark.slow)
+        if item.nodeid.startswith(REDIS):
+            item.add_marker(pytest.mark.redis)
+        if "page" in getattr(item, "fixturenames", ()):  # a Playwright page: a real browser
+            item.add_marker(pytest.mark.browser)
+
+
 FIGURES: list[str] = []
 
 
