@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_DATA_DIR = Path("data")
+DEFAULT_DATABASE = "news"
 EXIT_LOCKED = 75  # EX_TEMPFAIL: a scheduler may simply try again later
 SERVE_TIMEOUT_MS = 15_000  # any one store operation behind a web request
 CRAWL_CONFLICT = "crawl_conflict"  # ingest.distributed.scheduler's close reason
@@ -211,10 +212,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with DemoServer(site, port=args.port) as server, mongo_store(uri, args.data_dir / "store") as store_uri:
         print(f"demo site: {server.base_url} ({len(site.articles)} articles, "
               f"{len(site.categories)} categories)", file=sys.stderr)
+        from ingest.store.articles import remove_site
         from ingest.store.client import connect
 
         with connect(store_uri) as client:  # the demo site lives on a new port each time
-            client.drop_database(args.database)
+            removed = remove_site(client[args.database], "demo")
+        if removed:
+            print(f"removed the previous demo's {removed} articles", file=sys.stderr)
         spider_args = {"site": "demo", "base_url": server.base_url, "all_categories": "true"}
         settings = _crawl_settings(args, store_uri)
         if "INGEST_LOG_FILE" not in settings:  # the console shows progress; details go to a file
@@ -227,6 +231,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print_run(stats)
         print_summary(store_uri, args.database, site="demo")
     print(f"wall time: {time.monotonic() - started:.1f}s", file=sys.stderr)
+    where = "" if args.data_dir == DEFAULT_DATA_DIR else f" --data-dir {args.data_dir}"
+    where += "" if args.database == DEFAULT_DATABASE else f" --database {args.database}"
+    print(f"\nthe articles are in the store now; look at them with:\n"
+          f"  ./run search --site demo{where}\n  ./run summary{where}\n"
+          f"  ./run serve{where}      (then open http://127.0.0.1:8080/)")
     return crawl_exit_code(stats)
 
 
@@ -399,7 +408,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def store_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--mongo-uri", help="MongoDB to use (default: $MONGO_URI, else an embedded server)")
-        p.add_argument("--database", default="news", help="database name (default: news)")
+        p.add_argument("--database", default=DEFAULT_DATABASE,
+                       help=f"database name (default: {DEFAULT_DATABASE})")
         p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
                        help="local data folder: embedded store, dead letters (default: ./data)")
 
@@ -432,7 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=0)
     store_options(demo)
     log_options(demo)
-    demo.set_defaults(func=cmd_demo, data_dir=DEFAULT_DATA_DIR / "demo", database="demo")
+    demo.set_defaults(func=cmd_demo)
 
     frontier = sub.add_parser("frontier", help="a shared crawl's frontier in Redis: queue, workers, counters")
     frontier.add_argument("--site", required=True, help="site profile name or TOML path")
