@@ -20,7 +20,7 @@ from scrapy.exceptions import NotConfigured
 
 from ingest.items import ListingUpdate
 from ingest.store.articles import add_listings, backfill_published_keys, safe_keys, write_articles
-from ingest.store.client import RUNS, connect, ensure_indexes, mongo_uri_from_env, redact_uri
+from ingest.store.client import RUNS, connect, ensure_indexes, redact_uri
 from ingest.store.counts import ensure_counts
 
 logger = logging.getLogger(__name__)
@@ -53,15 +53,14 @@ class MongoPipeline:
     @classmethod
     def from_crawler(cls, crawler: Any) -> MongoPipeline:
         settings = crawler.settings
-        uri = mongo_uri_from_env(settings.get("MONGO_URI"))
+        uri = settings.get("MONGO_URI")
         if not uri:
             logger.warning("MONGO_URI is not set: articles will not be stored "
                            "(`python -m ingest crawl` starts an embedded store)")
             raise NotConfigured("MONGO_URI not set")
-        pipeline = cls(crawler, uri, settings.get("MONGO_DATABASE", "news"),
-                       settings.getint("MONGO_BUFFER_SIZE", 100),
-                       settings.getfloat("MONGO_RETRY_SECONDS", 60.0),
-                       settings.get("DEAD_LETTER_DIR", "data/dead-letter"))
+        pipeline = cls(crawler, uri, settings.get("MONGO_DATABASE"),
+                       settings.getint("MONGO_BUFFER_SIZE"), settings.getfloat("MONGO_RETRY_SECONDS"),
+                       settings.get("DEAD_LETTER_DIR"))
         w = settings.get("MONGO_WRITE_CONCERN")
         pipeline.write_concern = WriteConcern(
             w=int(w) if str(w).isdigit() else w or None,

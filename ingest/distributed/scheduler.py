@@ -35,7 +35,7 @@ from pymongo.errors import PyMongoError
 from ingest.distributed import connect_redis, crawl_prefix, redis_url
 from ingest.distributed.frontier import CrawlConflict, SharedFrontier, request_id
 from ingest.store.articles import add_listings
-from ingest.store.client import connect, mongo_uri_from_env
+from ingest.store.client import connect
 
 logger = logging.getLogger(__name__)
 
@@ -82,13 +82,13 @@ class SharedScheduler(Scheduler):
         url = redis_url(settings)
         if not url:
             raise ValueError("SharedScheduler needs INGEST_REDIS_URL or REDIS_URL")
-        server = connect_redis(url, timeout=settings.getfloat("INGEST_REDIS_TIMEOUT", 5.0))
+        server = connect_redis(url, timeout=settings.getfloat("INGEST_REDIS_TIMEOUT"))
         server.ping()
         scheduler = cls(server, crawler,
-                        crawl_name=settings.get("INGEST_REDIS_CRAWL", "main"),
-                        lease_seconds=settings.getfloat("INGEST_REDIS_LEASE", 30.0),
-                        heartbeat_seconds=settings.getfloat("INGEST_REDIS_HEARTBEAT", 1.0),
-                        max_outage_seconds=settings.getfloat("INGEST_REDIS_MAX_OUTAGE", 600.0),
+                        crawl_name=settings.get("INGEST_REDIS_CRAWL"),
+                        lease_seconds=settings.getfloat("INGEST_REDIS_LEASE"),
+                        heartbeat_seconds=settings.getfloat("INGEST_REDIS_HEARTBEAT"),
+                        max_outage_seconds=settings.getfloat("INGEST_REDIS_MAX_OUTAGE"),
                         persist=True, queue_cls=settings.get("SCHEDULER_QUEUE_CLASS",
                                                              "scrapy_redis.queue.PriorityQueue"))
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
@@ -240,12 +240,12 @@ class SharedScheduler(Scheduler):
 
     def store_listings(self, listings: dict[str, set[str]]) -> None:
         settings = self.crawler.settings
-        uri = mongo_uri_from_env(settings.get("MONGO_URI"))
+        uri = settings.get("MONGO_URI")
         if not listings or not uri:
             return
         try:
             with connect(uri) as client:
-                changed = add_listings(client[settings.get("MONGO_DATABASE", "news")], listings)
+                changed = add_listings(client[settings.get("MONGO_DATABASE")], listings)
         except PyMongoError as exc:
             logger.error("could not record the categories of %d duplicate links: %s", len(listings), exc)
             return

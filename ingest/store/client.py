@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -25,10 +24,6 @@ def redact_uri(uri: str) -> str:
     secrets, e.g. authMechanismProperties or tlsCertificateKeyFilePassword)."""
     without_options = uri.split("?", 1)[0]
     return re.sub(r"(?<=://)([^:/@]*):([^@/]+)@", r"\1:***@", without_options)
-
-
-def mongo_uri_from_env(settings_uri: str | None = None) -> str | None:
-    return settings_uri or os.environ.get("MONGO_URI") or None
 
 
 def connect(uri: str, **options: Any) -> pymongo.MongoClient:
