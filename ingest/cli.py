@@ -59,11 +59,18 @@ def mongo_store(uri: str | None, data_dir: Path) -> Iterator[str]:
 @contextlib.contextmanager
 def store_database(args: argparse.Namespace, **client_options: Any) -> Iterator[Database]:
     """The database a read command uses (MONGO_URI and MONGO_DATABASE, or their flags)."""
-    from ingest.store.client import connect
-
     settings = project_settings(args)
     with mongo_store(settings.get("MONGO_URI"), args.data_dir / "store") as uri, \
-            connect(uri, **client_options) as client:
+            open_database(settings, uri, **client_options) as db:
+        yield db
+
+
+@contextlib.contextmanager
+def open_database(settings: Settings, uri: str, **client_options: Any) -> Iterator[Database]:
+    """MONGO_DATABASE at `uri`, queried in the dialect INGEST_STORE_DIALECT names."""
+    from ingest.store.client import connect
+
+    with connect(uri, settings.get("INGEST_STORE_DIALECT"), **client_options) as client:
         yield client[settings.get("MONGO_DATABASE")]
 
 
@@ -161,7 +168,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     from ingest.distributed import redis_url
 
     settings = project_settings(args)
-    uri, database = settings.get("MONGO_URI"), settings.get("MONGO_DATABASE")
+    uri = settings.get("MONGO_URI")
     shared_url = redis_url(settings)
     if shared_url:
         from ingest.store.client import redact_uri
@@ -194,7 +201,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     try:
         with mongo_store(uri, args.data_dir / "store") as store_uri:
             site_name = load_profile(args.site).name
-            if not args.full and previous_run_unclean(store_uri, database, site_name):
+            with open_database(settings, store_uri) as db:
+                unclean = not args.full and previous_run_unclean(db, site_name)
+            if unclean:
                 print(f"note: the last run of {site_name} did not finish cleanly; resuming: every "
                       "listing page, only articles not stored yet", file=sys.stderr)
                 spider_args["resume"] = "true"
@@ -205,15 +214,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     return crawl_exit_code(crawler)
 
 
-def previous_run_unclean(uri: str, database: str, site: str) -> bool:
+def previous_run_unclean(db: Database, site: str) -> bool:
     """The site's last run never recorded its end (killed, machine lost) or was stopped
     before its end (SIGTERM, Ctrl-C): what it had not reached yet may lie deeper in the
     listings than an incremental run looks, so this run walks every listing page again."""
-    from ingest.store.client import connect
     from ingest.store.queries import last_run
 
-    with connect(uri) as client:
-        run = last_run(client[database], site)
+    run = last_run(db, site)
     return bool(run) and (run.get("status") == "running" or run.get("finish_reason") != "finished")
 
 
@@ -232,16 +239,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     started = time.monotonic()
     site = DemoSite(n_articles=args.articles)
     settings = project_settings(args)
-    database = settings.get("MONGO_DATABASE")
     with DemoServer(site, port=args.port) as server, \
-            mongo_store(settings.get("MONGO_URI"), args.data_dir / "store") as store_uri:
+            mongo_store(settings.get("MONGO_URI"), args.data_dir / "store") as store_uri, \
+            open_database(settings, store_uri) as db:
         print(f"demo site: {server.base_url} ({len(site.articles)} articles, "
               f"{len(site.categories)} categories)", file=sys.stderr)
         from ingest.store.articles import remove_site
-        from ingest.store.client import connect
 
-        with connect(store_uri) as client:  # the demo site lives on a new port each time
-            removed = remove_site(client[database], "demo")
+        removed = remove_site(db, "demo")  # the demo site lives on a new port each time
         if removed:
             print(f"removed the previous demo's {removed} articles", file=sys.stderr)
         spider_args = {"site": "demo", "base_url": server.base_url, "all_categories": "true"}
@@ -253,7 +258,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"crawl log: {log_file}", file=sys.stderr)
         crawler = run_crawl(spider_args, _crawl_settings(args, store_uri, **console))
         print_run(crawler.stats.get_stats())
-        print_summary(store_uri, database, site="demo")
+        print_summary(db, site="demo")
     print(f"wall time: {time.monotonic() - started:.1f}s", file=sys.stderr)
     where = "" if args.data_dir == DEFAULT_DATA_DIR else f" --data-dir {args.data_dir}"
     where += f" --database {args.database}" if args.database else ""
@@ -263,12 +268,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return crawl_exit_code(crawler)
 
 
-def print_summary(uri: str, database: str, site: str | None = None) -> None:
-    from ingest.store.client import connect
+def print_summary(db: Database, site: str | None = None) -> None:
     from ingest.store.queries import corpus_summary
 
-    with connect(uri) as client:
-        summary = corpus_summary(client[database], site)
+    summary = corpus_summary(db, site)
     print(f"\n{summary['articles']} articles stored, {summary['revisions']} revisions")
     print(f"published from {summary['published_from']} to {summary['published_to']}")
     print("categories: " + ", ".join(f"{name} ({n})" for name, n in summary["categories"]))
@@ -286,9 +289,8 @@ def print_summary(uri: str, database: str, site: str | None = None) -> None:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    settings = project_settings(args)
-    with mongo_store(settings.get("MONGO_URI"), args.data_dir / "store") as store_uri:
-        print_summary(store_uri, settings.get("MONGO_DATABASE"), args.site)
+    with store_database(args) as db:
+        print_summary(db, args.site)
     return 0
 
 

@@ -86,6 +86,8 @@ INGEST_SECRET_SETTINGS = ["HTTPAUTH_PASS", "MONGO_URI", "INGEST_REDIS_URL"]
 MONGO_URI = None
 # The database every command reads and writes.
 MONGO_DATABASE = "news"
+# The query dialect: "auto" (by the server), "mongodb" or "embedded" (ingest.store.client).
+INGEST_STORE_DIALECT = "auto"
 # Articles written per bulk write.
 MONGO_BUFFER_SIZE = 100
 # A write failing for this long (seconds: a store outage) goes to the dead-letter folder.

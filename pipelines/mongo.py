@@ -78,7 +78,7 @@ class MongoPipeline:
         return getattr(self.crawler.spider, "crawl_id", "unknown")
 
     def open_spider(self) -> None:
-        self.client = connect(self.uri)
+        self.client = connect(self.uri, self.crawler.settings.get("INGEST_STORE_DIALECT"))
         self.started_at = datetime.now(timezone.utc)
         ensure_indexes(self.db)
         backfilled = backfill_published_keys(self.db)

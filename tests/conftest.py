@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pymongo import monitoring
 
-from ingest.store.client import connect
+from ingest.store.client import StoreClient, connect
 from ingest.store.embedded import EmbeddedMongo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,14 +29,68 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield server.uri
 
 
+# The store and read-side tests run twice: with the query shapes a real MongoDB is given
+# ("mongodb", runnable on the embedded server too) and with the embedded server's own.
+BOTH_DIALECTS = ("test_store.py", "test_read_side.py", "test_counts.py", "test_exports.py")
+DIALECTS = ("mongodb", "embedded")
+# Commands whose shape (field names and operators, no values) tells a query apart.
+SHAPED = {"find": ("filter", "sort"), "aggregate": ("pipeline",), "count": ("query",),
+          "distinct": ("key", "query"), "delete": ("deletes",), "update": ("updates",),
+          "findAndModify": ("query",)}
+
+
+def _shape(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple((key, _shape(item)) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return tuple(dict.fromkeys(_shape(item) for item in value))
+    return type(value).__name__
+
+
+class QueryShapes(monitoring.CommandListener):
+    """The shapes of the queries a client sent, by dialect."""
+
+    seen: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        parts = SHAPED.get(event.command_name)
+        if parts is not None:
+            shape = tuple(_shape(event.command.get(part)) for part in parts)
+            self.seen[self.dialect].add((event.command_name, event.command[event.command_name], shape))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+def store_client(uri: str, dialect: str) -> StoreClient:
+    """A client querying in `dialect`, its queries' shapes recorded."""
+    return connect(uri, dialect, event_listeners=[QueryShapes(dialect)])
+
+
+@pytest.fixture(scope="module")
+def dialect() -> str:
+    return "auto"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "dialect" in metafunc.fixturenames and metafunc.definition.path.name in BOTH_DIALECTS:
+        metafunc.parametrize("dialect", DIALECTS, scope="module")
+
+
 @pytest.fixture
 def database_name() -> str:
     return f"test_{uuid.uuid4().hex[:10]}"
 
 
 @pytest.fixture
-def db(mongo_uri: str, database_name: str):
-    client = connect(mongo_uri)
+def db(mongo_uri: str, database_name: str, dialect: str):
+    client = store_client(mongo_uri, dialect)
     yield client[database_name]
     client.drop_database(database_name)
     client.close()
@@ -73,7 +130,15 @@ def figure():
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
+    seen = QueryShapes.seen
+    if seen["mongodb"] and seen["embedded"]:
+        both = seen["mongodb"] & seen["embedded"]
+        FIGURES.append(f"query shapes run in the store and read-side tests: {len(seen['mongodb'])} in "
+                       f"the MongoDB dialect, {len(seen['embedded'])} in the embedded one; "
+                       f"{len(both)} in both, {len(seen['mongodb'] - both)} MongoDB-only (run on "
+                       f"this run's server too), {len(seen['embedded'] - both)} embedded-only")
     if FIGURES:
         terminalreporter.section("scenario figures")
         for line in FIGURES:
             terminalreporter.write_line(line)
+

@@ -14,7 +14,6 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-import pytest
 
 from ingest.demo.site import DemoServer, DemoSite
 from ingest.serverprocess import free_port

@@ -244,7 +244,7 @@ class SharedScheduler(Scheduler):
         if not listings or not uri:
             return
         try:
-            with connect(uri) as client:
+            with connect(uri, settings.get("INGEST_STORE_DIALECT")) as client:
                 changed = add_listings(client[settings.get("MONGO_DATABASE")], listings)
         except PyMongoError as exc:
             logger.error("could not record the categories of %d duplicate links: %s", len(listings), exc)

@@ -140,7 +140,7 @@ class NewsSpider(scrapy.Spider):
         uri = settings.get("MONGO_URI")
         if self.full or not uri or not settings.getbool("INGEST_INCREMENTAL"):
             return
-        with connect(uri) as client:
+        with connect(uri, settings.get("INGEST_STORE_DIALECT")) as client:
             self.known = known_articles(client[settings.get("MONGO_DATABASE")], self.profile.name)
         self.logger.info("%s run: %d stored URLs of %s known",
                          "resumed" if self.resume else "incremental", len(self.known), self.profile.name)

@@ -26,24 +26,46 @@ def redact_uri(uri: str) -> str:
     return re.sub(r"(?<=://)([^:/@]*):([^@/]+)@", r"\1:***@", without_options)
 
 
-def connect(uri: str, **options: Any) -> pymongo.MongoClient:
+# Which query shapes the store is given: "auto" asks the server; "mongodb" gives MongoDB's
+# (what a real MongoDB receives, runnable on the embedded server too, only slower);
+# "embedded" gives the shapes the embedded nx-27017 answers fast and right.
+DIALECTS = ("auto", "mongodb", "embedded")
+
+
+class StoreClient(pymongo.MongoClient):
+    """A MongoClient that knows which query dialect its server is given."""
+
+    def __init__(self, uri: str, dialect: str = "auto", **options: Any) -> None:
+        if dialect not in DIALECTS:
+            raise ValueError(f"unknown store dialect {dialect!r}; known: {', '.join(DIALECTS)}")
+        self.dialect = dialect
+        super().__init__(uri, **options)
+
+
+def connect(uri: str, dialect: str = "auto", **options: Any) -> StoreClient:
     options.setdefault("tz_aware", True)
     options.setdefault("serverSelectionTimeoutMS", 10_000)
     options.setdefault("appname", "ingest")
-    return pymongo.MongoClient(uri, **options)
+    return StoreClient(uri, dialect, **options)
 
 
-_EMBEDDED: dict[Any, bool] = {}  # by server address: a property of the server, asked once
+def server_is_embedded(client: pymongo.MongoClient) -> bool:
+    """Whether the server is the embedded nx-27017."""
+    return client.admin.command("buildInfo").get("process") == "nx_27017"
 
 
 def is_embedded_server(db: Database) -> bool:
-    """Whether the server is the embedded nx-27017, whose query plans differ from MongoDB's
-    where it matters: it answers {field: {$in: [...]}} by scanning the collection (a
-    json_each subquery per row), and loses $text matches in aggregations."""
-    address = db.client.address
-    if address not in _EMBEDDED:
-        _EMBEDDED[address] = db.client.admin.command("buildInfo").get("process") == "nx_27017"
-    return _EMBEDDED[address]
+    """Whether the store is given the embedded nx-27017's query shapes: its query plans
+    differ from MongoDB's where it matters: it answers {field: {$in: [...]}} by scanning
+    the collection (a json_each subquery per row), and loses $text matches in
+    aggregations. The client's dialect decides; "auto" asks the server (once a client)."""
+    client = db.client
+    dialect = client.dialect if isinstance(client, StoreClient) else "auto"
+    if dialect == "auto":
+        dialect = "embedded" if server_is_embedded(client) else "mongodb"
+        if isinstance(client, StoreClient):
+            client.dialect = dialect
+    return dialect == "embedded"
 
 
 def find_by_values(collection: Collection, field: str, values: Iterable[Any],
