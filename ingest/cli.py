@@ -148,7 +148,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     from ingest.sites import ProfileError, load_profile
 
     try:
-        load_profile(args.site)
+        site_name = load_profile(args.site).name
     except ProfileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -200,7 +200,6 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         print(f"note: took over a stale lock left by pid {lock.taken_over.get('pid')}", file=sys.stderr)
     try:
         with mongo_store(uri, args.data_dir / "store") as store_uri:
-            site_name = load_profile(args.site).name
             with open_database(settings, store_uri) as db:
                 unclean = not args.full and previous_run_unclean(db, site_name)
             if unclean:

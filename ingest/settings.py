@@ -74,6 +74,8 @@ INGEST_REDIS_MAX_OUTAGE = 600.0
 
 EXTENSIONS = {
     "ingest.logsecrets.SecretSettingsLogFilter": 100,
+    # The crawl's one MongoDB client, for the spider, the Mongo pipeline and the scheduler.
+    "ingest.store.crawlstore.CrawlStore": 200,
     "ingest.progress.CrawlProgress": 500,
 }
 # HTTP auth: HTTPAUTH_USER, HTTPAUTH_PASS and HTTPAUTH_DOMAIN (host[:port] the credentials

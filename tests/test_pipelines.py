@@ -6,8 +6,10 @@ from scrapy import Spider
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
+import ingest.settings
 from ingest.items import ArticleItem
 from ingest.store.client import ARTICLES, RUNS
+from ingest.store.crawlstore import CrawlStore, articles_durable
 from ingest.serverprocess import free_port
 from pipelines.captions import CaptionsPipeline
 from pipelines.dedupe import DedupePipeline
@@ -21,8 +23,14 @@ class StubSpider(Spider):
     crawl_id = "test-run-1"
 
 
+PROJECT = {name: getattr(ingest.settings, name) for name in dir(ingest.settings)
+           if name.startswith(("INGEST_", "MONGO_", "DEAD_LETTER_"))}
+
+
 def make_crawler(**settings):
-    crawler = get_crawler(StubSpider, settings_dict=settings)
+    """A crawler with the project's settings and its store component (given a MONGO_URI)."""
+    crawler = get_crawler(StubSpider, settings_dict={
+        **PROJECT, "EXTENSIONS": {"ingest.store.crawlstore.CrawlStore": 0}, **settings})
     crawler.spider = StubSpider()
     return crawler
 
@@ -120,16 +128,18 @@ def test_mongo_pipeline_tells_how_far_accepted_articles_are_durable(mongo_uri, d
     crawler = make_crawler(MONGO_URI=mongo_uri, MONGO_DATABASE=database_name, MONGO_BUFFER_SIZE=2)
     pipeline = MongoPipeline.from_crawler(crawler)
     pipeline.open_spider()
-    stats = crawler.stats
+    store = crawler.get_extension(CrawlStore)
+    durable: list[int] = []
+    crawler.signals.connect(lambda upto: durable.append(upto), signal=articles_durable, weak=False)
 
     async def feed():
         for n in range(3):
             await pipeline.process_item(item(canonical_url=f"https://news.example/{n}/"))
         await asyncio.gather(*pipeline.writes)
-        assert (stats.get_value("mongo/accepted"), stats.get_value("mongo/durable_upto")) == (3, 2)
+        assert (store.accepted, durable) == (3, [2])
         pipeline.spider_idle(crawler.spider)
         await asyncio.gather(*pipeline.writes)
-        assert stats.get_value("mongo/durable_upto") == 3
+        assert durable == [2, 3]
         assert db[ARTICLES].count_documents({}) == 3
         await pipeline.close_spider()
 
@@ -144,7 +154,8 @@ def test_store_outage_dead_letters_instead_of_dropping(tmp_path):
     pipeline = MongoPipeline.from_crawler(crawler)
     from ingest.store.client import connect
 
-    pipeline.client = connect(pipeline.uri, serverSelectionTimeoutMS=200)
+    pipeline.store.client = connect(pipeline.store.uri, serverSelectionTimeoutMS=200)
+    pipeline.store.db = pipeline.store.client["news"]
     pipeline.buffer = [dict(item(canonical_url=f"https://news.example/{n}/")) for n in range(4)]
     asyncio.run(pipeline.close_spider())
     lines = (tmp_path / "test-run-1.jsonl").read_text().splitlines()

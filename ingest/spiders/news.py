@@ -26,8 +26,7 @@ from ingest.extract.html import ExtractionError
 from ingest.extraction_workers import ExtractionWorkers
 from ingest.items import ArticleItem, ListingUpdate
 from ingest.sites import ENTRY_POINTS, ProfileError, SiteProfile, load_profile
-from ingest.store.client import connect
-from ingest.store.queries import known_articles
+from ingest.store.crawlstore import CrawlStore
 from ingest.text import collapse_spaces
 
 # Where a listing's article links are not: menus, sidebars ("Recent Posts"), footers.
@@ -136,12 +135,10 @@ class NewsSpider(scrapy.Spider):
 
     def load_known(self) -> None:
         """Stored articles of this site, for an incremental or resumed run."""
-        settings = self.crawler.settings
-        uri = settings.get("MONGO_URI")
-        if self.full or not uri or not settings.getbool("INGEST_INCREMENTAL"):
+        store = self.crawler.get_extension(CrawlStore)
+        if self.full or store is None or not self.crawler.settings.getbool("INGEST_INCREMENTAL"):
             return
-        with connect(uri, settings.get("INGEST_STORE_DIALECT")) as client:
-            self.known = known_articles(client[settings.get("MONGO_DATABASE")], self.profile.name)
+        self.known = store.known_articles(self.profile.name)
         self.logger.info("%s run: %d stored URLs of %s known",
                          "resumed" if self.resume else "incremental", len(self.known), self.profile.name)
 
