@@ -6,8 +6,10 @@ import argparse
 import contextlib
 import logging
 import os
+import signal
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
 
 DEFAULT_DATA_DIR = Path("data")
 EXIT_LOCKED = 75  # EX_TEMPFAIL: a scheduler may simply try again later
+EXIT_QUALITY = 65  # EX_DATAERR: the run went through, but extracted worse than the site's usual
 SERVE_TIMEOUT_MS = 15_000  # any one store operation behind a web request
 CRAWL_CONFLICT = "crawl_conflict"  # ingest.distributed.scheduler's close reason
 
@@ -40,27 +43,49 @@ def project_settings(args: argparse.Namespace | None = None) -> Settings:
     return settings
 
 
+class StoreUnreachable(RuntimeError):
+    """The store did not answer when a command started; the message is one line, without
+    credentials."""
+
+
 @contextlib.contextmanager
-def mongo_store(uri: str | None, data_dir: Path) -> Iterator[str]:
-    """The MongoDB to use: the given URI, else an embedded server for the duration."""
-    from ingest.store.client import redact_uri
+def mongo_store(settings: Settings, data_dir: Path) -> Iterator[str]:
+    """The MongoDB to use: MONGO_URI, else the data folder's shared embedded server,
+    adopted or started, and left (stopped by its last user) at the end."""
+    from pymongo.errors import InvalidURI, PyMongoError
+
+    from ingest.store.client import connect, redact_uri
     from ingest.store.embedded import EmbeddedMongo
 
-    if uri:
-        print(f"store: {redact_uri(uri)}", file=sys.stderr)
-        yield uri
+    uri = settings.get("MONGO_URI")
+    if not uri:
+        with EmbeddedMongo(data_dir, idle_timeout=settings.getfloat("INGEST_EMBEDDED_IDLE_SECONDS")) as server:
+            how = "joined the running" if server.adopted else "started an"
+            print(f"store: {how} embedded MongoDB-wire server at {server.uri} (pid {server.server_pid}, "
+                  f"data in {data_dir})", file=sys.stderr)
+            yield server.uri
         return
-    with EmbeddedMongo(data_dir) as server:
-        print(f"store: embedded MongoDB-wire server at {server.uri} (data in {data_dir})",
-              file=sys.stderr)
-        yield server.uri
+    shown = redact_uri(uri)
+    print(f"store: {shown}", file=sys.stderr)
+    seconds = settings.getfloat("MONGO_CONNECT_SECONDS")
+    started = time.monotonic()
+    try:
+        with connect(uri, serverSelectionTimeoutMS=int(seconds * 1000)) as client:
+            client.admin.command("ping")
+    except (InvalidURI, ValueError):  # pymongo's message may quote part of the URI
+        raise StoreUnreachable(f"the store URI {shown} is not a valid MongoDB URI (a user name "
+                               "or password must be escaped: urllib.parse.quote_plus)") from None
+    except PyMongoError as exc:  # its message may quote the URI: only its name is shown
+        raise StoreUnreachable(f"the store at {shown} could not be reached (tried for "
+                               f"{time.monotonic() - started:.1f}s: {type(exc).__name__})") from None
+    yield uri
 
 
 @contextlib.contextmanager
 def store_database(args: argparse.Namespace, **client_options: Any) -> Iterator[Database]:
     """The database a read command uses (MONGO_URI and MONGO_DATABASE, or their flags)."""
     settings = project_settings(args)
-    with mongo_store(settings.get("MONGO_URI"), args.data_dir / "store") as uri, \
+    with mongo_store(settings, args.data_dir / "store") as uri, \
             open_database(settings, uri, **client_options) as db:
         yield db
 
@@ -99,7 +124,8 @@ def _also_log_to(path: Path, level: str) -> None:
 def crawl_exit_code(crawler: Crawler) -> int:
     """0 when the run finished healthy; 1 otherwise (for schedulers): interrupted, no article
     link found at all, more failed requests than INGEST_MAX_ERROR_RATE, or articles that
-    could not be stored."""
+    could not be stored; EXIT_QUALITY when it went through but the quality monitors
+    flagged it."""
     stats = crawler.stats.get_stats()
     max_error_rate = crawler.settings.getfloat("INGEST_MAX_ERROR_RATE")
     if stats.get("finish_reason") != "finished":
@@ -118,6 +144,10 @@ def crawl_exit_code(crawler: Crawler) -> int:
         print(f"error: {stats['mongo/dead_lettered']} articles could not be stored "
               "(see the dead-letter folder)", file=sys.stderr)
         return 1
+    if stats.get("monitors/findings"):
+        for line in stats.get("monitors/finding_lines") or ():
+            print(f"quality: {line}", file=sys.stderr)
+        return EXIT_QUALITY
     return 0
 
 
@@ -145,11 +175,15 @@ def _set_overrides(args: argparse.Namespace | None) -> dict[str, str]:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
+    from ingest.monitors.checks import Thresholds
     from ingest.sites import ProfileError, load_profile
 
     try:
-        site_name = load_profile(args.site).name
-    except ProfileError as exc:
+        profile = load_profile(args.site)
+        checked = project_settings(args)
+        checked.setdict(profile.settings, priority="spider")
+        Thresholds.from_settings(checked)  # the quality monitors' settings, checked up front
+    except (ProfileError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     spider_args: dict[str, Any] = {"site": args.site}
@@ -180,7 +214,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
                   "or set MONGO_URI", file=sys.stderr)
             return 2
         print(f"frontier: shared, in {redact_uri(shared_url)}", file=sys.stderr)
-        with mongo_store(uri, args.data_dir / "store") as store_uri:
+        with mongo_store(settings, args.data_dir / "store") as store_uri:
             crawler = run_crawl(spider_args, _crawl_settings(args, store_uri))
             print_run(crawler.stats.get_stats())
         if crawler.stats.get_value("finish_reason") == CRAWL_CONFLICT:
@@ -199,7 +233,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if lock.taken_over is not None:
         print(f"note: took over a stale lock left by pid {lock.taken_over.get('pid')}", file=sys.stderr)
     try:
-        with mongo_store(uri, args.data_dir / "store") as store_uri:
+        with mongo_store(settings, args.data_dir / "store") as store_uri:
+            site_name = profile.name
             with open_database(settings, store_uri) as db:
                 unclean = not args.full and previous_run_unclean(db, site_name)
             if unclean:
@@ -239,7 +274,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     site = DemoSite(n_articles=args.articles)
     settings = project_settings(args)
     with DemoServer(site, port=args.port) as server, \
-            mongo_store(settings.get("MONGO_URI"), args.data_dir / "store") as store_uri, \
+            mongo_store(settings, args.data_dir / "store") as store_uri, \
             open_database(settings, store_uri) as db:
         print(f"demo site: {server.base_url} ({len(site.articles)} articles, "
               f"{len(site.categories)} categories)", file=sys.stderr)
@@ -342,7 +377,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     """Saved pages -> JSON Lines, with the crawl's extractor and date parsing."""
     import json
 
-    from ingest.dates import parse_datetime
+    from ingest.dates import parse_datetime, parse_local
     from ingest.evaluate import read_page
     from ingest.extract.article import GENERIC, extract_article
     from ingest.extract.html import ExtractionError
@@ -368,12 +403,15 @@ def cmd_extract(args: argparse.Namespace) -> int:
             failures += 1
             print(f"error: {path}: {exc}", file=sys.stderr)
             continue
-        published = parse_datetime(fields["published_raw"] or "", timezone=tz)
+        published = parse_local(fields["published_raw"] or "", timezone=tz, url=args.url or "",
+                                printed=fields["printed_date_raw"])
         modified = parse_datetime(fields["modified_raw"] or "", timezone=tz)
         record = {
             "file": str(path), "url": args.url or None, "title": fields["title"],
             "body": fields["body"], "captions": fields["captions"], "authors": fields["authors"],
-            "published_at": published.isoformat() if published else None,
+            "published_at": published.utc.isoformat() if published else None,
+            "published_local": published.local if published else None,
+            "published_zone": published.zone if published else None,
             "modified_at": modified.isoformat() if modified else None,
             "date_source": fields["date_source"], "language": fields["language"],
             "categories": fields["categories"], "tags": fields["tags"],
@@ -402,8 +440,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """The read-only web app over the store, until Ctrl-C (or SIGTERM)."""
-    import signal
-
     from ingest.web import create_app
     from ingest.web.server import WebServer, is_loopback, trusted_hosts
 
@@ -513,8 +549,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminated(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)  # unwinds: temporary files removed, the store left
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from ingest.store.embedded import EmbeddedStoreError
+
     args = build_parser().parse_args(argv)
     for chatty in ("htmldate", "trafilatura", "courlan", "pymongo"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
-    return args.func(args)
+    if threading.current_thread() is threading.main_thread():  # Scrapy and serve set their own
+        signal.signal(signal.SIGTERM, _terminated)
+    try:
+        return args.func(args)
+    except (StoreUnreachable, EmbeddedStoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1

@@ -41,9 +41,10 @@ def filter_options(parser: argparse.ArgumentParser, text_flag: bool = True) -> N
     group.add_argument("--author")
     group.add_argument("--language", help="language code, e.g. en, fa")
     group.add_argument("--from", dest="date_from", metavar="DATE",
-                       help="published on or after: YYYY-MM-DD or an ISO 8601 instant (UTC)")
+                       help="published on or after: YYYY-MM-DD (a day on the site's own "
+                       "calendar) or an ISO 8601 instant")
     group.add_argument("--to", dest="date_to", metavar="DATE",
-                       help="published on or before (YYYY-MM-DD takes in the whole day)")
+                       help="published on or before (YYYY-MM-DD takes in the whole local day)")
 
 
 def args_filter(args: argparse.Namespace) -> ArticleFilter:
@@ -55,14 +56,17 @@ def args_filter(args: argparse.Namespace) -> ArticleFilter:
     })
 
 
-def read_command(run: Callable[[argparse.Namespace, Database], int],
-                 filtered: bool = True) -> Callable[[argparse.Namespace], int]:
+def read_command(run: Callable[[argparse.Namespace, Database], int], filtered: bool = True,
+                 check: Callable[[argparse.Namespace], None] | None = None,
+                 ) -> Callable[[argparse.Namespace], int]:
     """The filter is checked before any store is opened; bad input exits 2, a store that
     does not answer exits 1, each with one line on stderr (never the URI's credentials)."""
 
     def command(args: argparse.Namespace) -> int:
         try:
             args.filter = args_filter(args) if filtered else None
+            if check:
+                check(args)
             with store_database(args) as db:
                 return run(args, db)
         except QueryError as exc:
@@ -94,7 +98,7 @@ def search(args: argparse.Namespace, db: Database) -> int:
     more = "+" if result.more else ""
     print(f"{result.total}{more} articles | page {result.page} of {result.pages}{more}")
     for item in result.items:
-        day, site = _day(item.get("published_at")), item.get("site") or ""
+        day, site = _day(item.get("published_local") or item.get("published_at")), item.get("site") or ""
         print(f"{day}  {site}  {item.get('title') or ''}")
         print(f"            {item.get('canonical_url')}")
     return 0
@@ -202,10 +206,16 @@ class ExportProgress:
                   flush=True)
 
 
+def check_export(args: argparse.Namespace) -> None:
+    if args.output == "-":
+        if args.format == "parquet":
+            raise QueryError("parquet needs a file (-o FILE), not standard output")
+    elif not Path(args.output).name or Path(args.output).is_dir():
+        raise QueryError(f"-o: {args.output!r} is not a file name (give a file, or '-' for stdout)")
+
+
 def export(args: argparse.Namespace, db: Database) -> int:
     fields = [f.strip() for f in args.fields.split(",") if f.strip()] if args.fields else None
-    if args.output == "-" and args.format == "parquet":
-        raise QueryError("parquet needs a file (-o FILE), not standard output")
     output = sys.stdout if args.output == "-" else Path(args.output)
     try:
         written = export_articles(db, args.filter, args.format, output, fields, ExportProgress())
@@ -252,4 +262,4 @@ def add_read_commands(sub: Any, store_options: Callable[[argparse.ArgumentParser
                    help=f"fields to export (default: {', '.join(DEFAULT_EXPORT_FIELDS)})")
     filter_options(p)
     store_options(p)
-    p.set_defaults(func=read_command(export))
+    p.set_defaults(func=read_command(export, check=check_export))

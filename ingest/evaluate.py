@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 TOKEN = re.compile(r"\w+")
@@ -111,25 +111,17 @@ def page_id(path: Path) -> str:
     return name.removesuffix(".html").removesuffix(".htm")
 
 
-def stated_date(raw: str | None, timezone: str = "UTC", url: str = "") -> date | None:
-    """The calendar date a page states (in its own offset, not converted to UTC). A UTC
-    timestamp says nothing of the site's own day; a full date in the URL, a day apart at
-    most, does."""
+def stated_date(raw: str | None, timezone: str = "UTC") -> date | None:
+    """The calendar date a value states, in its own offset (not converted to UTC)."""
     if not raw:
         return None
-    from ingest.dates import date_from_url, parse_datetime
+    from ingest.dates import parse_datetime
 
     try:
-        stated = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+        return datetime.fromisoformat(raw.strip().replace("Z", "+00:00")).date()
     except ValueError:
         parsed = parse_datetime(raw, timezone=timezone)
         return parsed.date() if parsed else None
-    in_url = date_from_url(url)
-    if stated.utcoffset() == timedelta(0) and in_url and len(in_url) == 10:
-        url_day = date.fromisoformat(in_url)
-        if abs((url_day - stated.date()).days) == 1:
-            return url_day
-    return stated.date()
 
 
 Extractor = Callable[[bytes, str], str | None]
@@ -142,9 +134,13 @@ def ours_body(html: bytes, url: str) -> str:
 
 
 def ours_date(html: bytes, url: str) -> str | None:
+    """The publication date as the site's calendar shows it (published_local)."""
+    from ingest.dates import parse_local
     from ingest.extract.article import extract_article
 
-    return extract_article(html, url)["published_raw"]
+    fields = extract_article(html, url)
+    stated = parse_local(fields["published_raw"] or "", url=url, printed=fields["printed_date_raw"])
+    return stated.local if stated else None
 
 
 def trafilatura_body(html: bytes, url: str) -> str:
@@ -233,7 +229,7 @@ def evaluate_dates(folder: Path, truth: dict[str, dict], extractors: dict[str, E
         for name, extract in extractors.items():
             started = time.process_time()
             try:
-                predicted = stated_date(extract(html, entry.get("url") or ""), url=entry.get("url") or "")
+                predicted = stated_date(extract(html, entry.get("url") or ""))
             except Exception:  # a competitor's crash is a miss, not the end of the run
                 predicted = None
             scores[name].seconds += time.process_time() - started

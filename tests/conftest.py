@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 from pymongo import monitoring
+from scrapy import Spider
+from scrapy.crawler import Crawler
+from scrapy.utils.test import get_crawler
 
 from ingest.store.client import StoreClient, connect
 from ingest.store.embedded import EmbeddedMongo
@@ -73,6 +76,17 @@ def store_client(uri: str, dialect: str) -> StoreClient:
     return connect(uri, dialect, event_listeners=[QueryShapes(dialect)])
 
 
+def project_crawler(spidercls: type[Spider] = Spider, **settings: Any) -> Crawler:
+    """A crawler (not started) with the project's own settings, the given ones over them, and
+    the crawl's store component when MONGO_URI is given."""
+    import ingest.settings
+
+    ours = {name: getattr(ingest.settings, name) for name in dir(ingest.settings)
+            if name.startswith(("INGEST_", "MONGO_", "DEAD_LETTER_"))}
+    return get_crawler(spidercls, settings_dict={
+        **ours, "EXTENSIONS": {"ingest.store.crawlstore.CrawlStore": 0}, **settings})
+
+
 @pytest.fixture(scope="module")
 def dialect() -> str:
     return "auto"
@@ -106,6 +120,13 @@ SLOW = (
     "tests/test_security.py::test_hostile_html_does_not_crash_extraction",
     "tests/test_security.py::test_store_uri_secrets_never_reach_logs_or_run_records",
     "tests/test_web.py::test_serve_command",
+    "tests/test_web.py::test_held_open_connections_do_not_starve_others",
+    "tests/test_store_service.py",
+    *(f"tests/test_monitors.py::test_{name}" for name in (  # the crawls of the `runs` fixture
+        "ordinary_runs_and_a_quiet_day_are_not_flagged", "a_theme_change_is_flagged_with_what_changed",
+        "alerts_reach_the_file_the_webhook_and_the_mailbox", "metrics_after_every_run",
+        "monitoring_page_shows_runs_fill_rates_and_findings", "monitoring_costs_little_cpu",
+        "bad_monitor_settings_are_a_usage_error")),
 )
 REDIS = ("tests/test_distributed.py",)
 

@@ -4,9 +4,8 @@ import json
 import pytest
 from scrapy import Spider
 from scrapy.exceptions import DropItem
-from scrapy.utils.test import get_crawler
 
-import ingest.settings
+from conftest import project_crawler
 from ingest.items import ArticleItem
 from ingest.store.client import ARTICLES, RUNS
 from ingest.store.crawlstore import CrawlStore, articles_durable
@@ -23,14 +22,8 @@ class StubSpider(Spider):
     crawl_id = "test-run-1"
 
 
-PROJECT = {name: getattr(ingest.settings, name) for name in dir(ingest.settings)
-           if name.startswith(("INGEST_", "MONGO_", "DEAD_LETTER_"))}
-
-
 def make_crawler(**settings):
-    """A crawler with the project's settings and its store component (given a MONGO_URI)."""
-    crawler = get_crawler(StubSpider, settings_dict={
-        **PROJECT, "EXTENSIONS": {"ingest.store.crawlstore.CrawlStore": 0}, **settings})
+    crawler = project_crawler(StubSpider, **settings)
     crawler.spider = StubSpider()
     return crawler
 

@@ -23,9 +23,10 @@ SOURCES = [p for folder in ("ingest", "pipelines") for p in (ROOT / folder).rglo
 
 
 def declared() -> dict[str, str]:
-    """Each declared setting -> the comment line right above it."""
+    """Each declared setting -> its comment: on its line, or the line right above it."""
     lines = (ROOT / "ingest" / "settings.py").read_text().splitlines()
-    return {m.group(1): lines[i - 1] for i, line in enumerate(lines)
+    return {m.group(1): "# " + line.split("  # ", 1)[1] if "  # " in line else lines[i - 1]
+            for i, line in enumerate(lines)
             if (m := re.match(r"^([A-Z][A-Z_]+) = ", line)) and OURS.fullmatch(m.group(1))}
 
 

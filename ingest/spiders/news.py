@@ -15,10 +15,11 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.selector import Selector
 from scrapy.http import Response, TextResponse, XmlResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 from scrapy.utils.sitemap import Sitemap
 
 from ingest.extract import selectors
@@ -397,8 +398,12 @@ class NewsSpider(scrapy.Spider):
         yield item
 
     def on_error(self, failure: Any) -> None:
-        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+        too_large = failure.check(DownloadCancelledError) or isinstance(
+            failure.value.__cause__, _DecompressionMaxSizeExceeded)  # a decompression bomb
+        if failure.check(IgnoreRequest) and not failure.check(HttpError) and not too_large:
             self.crawler.stats.inc_value("fetch/refused")  # robots.txt, allowlist: decisions
             return
+        if too_large:  # over DOWNLOAD_MAXSIZE, sent as is or once decompressed: a lost page
+            self.crawler.stats.inc_value("fetch/too_large")
         self.crawler.stats.inc_value("fetch/errors")
         self.logger.warning("request failed: %s (%s)", failure.request.url, failure.getErrorMessage())
