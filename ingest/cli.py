@@ -13,9 +13,13 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+if TYPE_CHECKING:
+    from pymongo.database import Database
+    from scrapy.crawler import Crawler
+    from scrapy.settings import Settings
+
 DEFAULT_DATA_DIR = Path("data")
 EXIT_LOCKED = 75  # EX_TEMPFAIL: a scheduler may simply try again later
 EXIT_QUALITY = 65  # EX_DATAERR: the run went through, but extracted worse than the site's usual
@@ -23,15 +27,19 @@ SERVE_TIMEOUT_MS = 15_000  # any one store operation behind a web request
 CRAWL_CONFLICT = "crawl_conflict"  # ingest.distributed.scheduler's close reason
 
 
-def _project_settings(overrides: dict[str, Any]) -> Any:
-    if str(PROJECT_ROOT) not in sys.path:
-        sys.path.insert(0, str(PROJECT_ROOT))  # the pipelines package sits beside ingest/
+def project_settings(args: argparse.Namespace | None = None) -> Settings:
+    """The settings a command runs with: ingest.settings (or $SCRAPY_SETTINGS_MODULE) with
+    the environment's values, then the command line: the flags naming the store and the
+    frontier, then `--set`. A crawl adds its site profile's [settings] under the command line."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "ingest.settings")
     from scrapy.utils.project import get_project_settings
 
     settings = get_project_settings()
-    for name, value in overrides.items():
-        settings.set(name, value, priority="cmdline")
+    flags = {"MONGO_URI": getattr(args, "mongo_uri", None),
+             "MONGO_DATABASE": getattr(args, "database", None),
+             "INGEST_REDIS_URL": getattr(args, "redis_url", None)}
+    settings.setdict({name: value for name, value in flags.items() if value}, priority="cmdline")
+    settings.setdict(_set_overrides(args), priority="cmdline")
     return settings
 
 
@@ -41,15 +49,15 @@ class StoreUnreachable(RuntimeError):
 
 
 @contextlib.contextmanager
-def mongo_store(uri: str | None, data_dir: Path, overrides: dict[str, Any] | None = None) -> Iterator[str]:
-    """The MongoDB to use: the given URI, else the data folder's shared embedded server,
+def mongo_store(settings: Settings, data_dir: Path) -> Iterator[str]:
+    """The MongoDB to use: MONGO_URI, else the data folder's shared embedded server,
     adopted or started, and left (stopped by its last user) at the end."""
     from pymongo.errors import InvalidURI, PyMongoError
 
     from ingest.store.client import connect, redact_uri
     from ingest.store.embedded import EmbeddedMongo
 
-    settings = _project_settings(overrides or {})
+    uri = settings.get("MONGO_URI")
     if not uri:
         with EmbeddedMongo(data_dir, idle_timeout=settings.getfloat("INGEST_EMBEDDED_IDLE_SECONDS")) as server:
             how = "joined the running" if server.adopted else "started an"
@@ -73,20 +81,38 @@ def mongo_store(uri: str | None, data_dir: Path, overrides: dict[str, Any] | Non
     yield uri
 
 
-def run_crawl(spider_args: dict[str, Any], settings: dict[str, Any], spider_cls: Any = None
-              ) -> dict[str, Any]:
-    """One crawl in this process (of the news spider, or `spider_cls`); returns its final stats."""
+@contextlib.contextmanager
+def store_database(args: argparse.Namespace, **client_options: Any) -> Iterator[Database]:
+    """The database a read command uses (MONGO_URI and MONGO_DATABASE, or their flags)."""
+    settings = project_settings(args)
+    with mongo_store(settings, args.data_dir / "store") as uri, \
+            open_database(settings, uri, **client_options) as db:
+        yield db
+
+
+@contextlib.contextmanager
+def open_database(settings: Settings, uri: str, **client_options: Any) -> Iterator[Database]:
+    """MONGO_DATABASE at `uri`, queried in the dialect INGEST_STORE_DIALECT names."""
+    from ingest.store.client import connect
+
+    with connect(uri, settings.get("INGEST_STORE_DIALECT"), **client_options) as client:
+        yield client[settings.get("MONGO_DATABASE")]
+
+
+def run_crawl(spider_args: dict[str, Any], settings: Settings, spider_cls: Any = None) -> Crawler:
+    """One crawl in this process (of the news spider, or `spider_cls`); returns its crawler
+    (final stats and settings)."""
     from scrapy.crawler import CrawlerProcess
 
     from ingest.spiders.news import NewsSpider
 
-    process = CrawlerProcess(_project_settings(settings))
+    process = CrawlerProcess(settings)
     if settings.get("INGEST_LOG_FILE"):  # in addition to stderr, which Scrapy keeps
-        _also_log_to(Path(settings["INGEST_LOG_FILE"]), process.settings.get("LOG_LEVEL", "INFO"))
+        _also_log_to(Path(settings["INGEST_LOG_FILE"]), settings.get("LOG_LEVEL"))
     crawler = process.create_crawler(spider_cls or NewsSpider)
     process.crawl(crawler, **spider_args)
     process.start()
-    return crawler.stats.get_stats()
+    return crawler
 
 
 def _also_log_to(path: Path, level: str) -> None:
@@ -96,10 +122,13 @@ def _also_log_to(path: Path, level: str) -> None:
     logging.getLogger().addHandler(handler)
 
 
-def crawl_exit_code(stats: dict[str, Any], max_error_rate: float = 0.2) -> int:
+def crawl_exit_code(crawler: Crawler) -> int:
     """0 when the run finished healthy; 1 otherwise (for schedulers): interrupted, no article
-    link found at all, too many failed requests, or articles that could not be stored;
-    EXIT_QUALITY when it went through but the quality monitors flagged it."""
+    link found at all, more failed requests than INGEST_MAX_ERROR_RATE, or articles that
+    could not be stored; EXIT_QUALITY when it went through but the quality monitors
+    flagged it."""
+    stats = crawler.stats.get_stats()
+    max_error_rate = crawler.settings.getfloat("INGEST_MAX_ERROR_RATE")
     if stats.get("finish_reason") != "finished":
         return 1
     # A worker of a shared crawl may have fetched only articles: the crawl's count decides.
@@ -123,26 +152,28 @@ def crawl_exit_code(stats: dict[str, Any], max_error_rate: float = 0.2) -> int:
     return 0
 
 
-def _crawl_settings(args: argparse.Namespace, uri: str) -> dict[str, Any]:
-    # The URI travels in the environment, not as a setting: Scrapy logs overridden settings,
-    # and a URI may carry a password.
-    os.environ["MONGO_URI"] = uri
-    settings: dict[str, Any] = {"MONGO_DATABASE": args.database,
-                                "DEAD_LETTER_DIR": str(args.data_dir / "dead-letter"),
-                                "INGEST_WARC_DIR": str(args.data_dir / "warc")}
+def _crawl_settings(args: argparse.Namespace, uri: str, **overrides: Any) -> Settings:
+    """A crawl's settings: the store's URI (masked in logs: INGEST_SECRET_SETTINGS), the log
+    flags, then `--set` over everything."""
+    flags: dict[str, Any] = {"MONGO_URI": uri, **overrides}
+    if args.data_dir != DEFAULT_DATA_DIR:
+        flags["DEAD_LETTER_DIR"] = str(args.data_dir / "dead-letter")
+        flags["INGEST_WARC_DIR"] = str(args.data_dir / "warc")
     if args.log_file:
         args.log_file.parent.mkdir(parents=True, exist_ok=True)
-        settings["INGEST_LOG_FILE"] = str(args.log_file)
+        flags["INGEST_LOG_FILE"] = str(args.log_file)
     if args.log_level:
-        settings["LOG_LEVEL"] = args.log_level
-    settings.update(_set_overrides(args))
+        flags["LOG_LEVEL"] = args.log_level
+    settings = project_settings(args)
+    settings.setdict(flags, priority="cmdline")
+    settings.setdict(_set_overrides(args), priority="cmdline")
     return settings
 
 
-def _set_overrides(args: argparse.Namespace) -> dict[str, str]:
+def _set_overrides(args: argparse.Namespace | None) -> dict[str, str]:
     """The `--set NAME=VALUE` settings."""
     return {name.strip(): value for name, _, value in
-            (assignment.partition("=") for assignment in args.set or [])}
+            (assignment.partition("=") for assignment in getattr(args, "set", None) or [])}
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
@@ -151,9 +182,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
     try:
         profile = load_profile(args.site)
-        settings = _project_settings(_set_overrides(args))
-        settings.setdict(profile.settings, priority="spider")
-        Thresholds.from_settings(settings)  # the quality monitors' settings, checked up front
+        checked = project_settings(args)
+        checked.setdict(profile.settings, priority="spider")
+        Thresholds.from_settings(checked)  # the quality monitors' settings, checked up front
     except (ProfileError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -170,12 +201,11 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         spider_args["full"] = "true"
     if args.entry:
         spider_args["entry_points"] = args.entry
-    uri = args.mongo_uri or os.environ.get("MONGO_URI")
-    if args.redis_url:  # in the environment, not a setting: Scrapy logs settings, URLs hold passwords
-        os.environ["REDIS_URL"] = args.redis_url
     from ingest.distributed import redis_url
 
-    shared_url = redis_url(_project_settings(_set_overrides(args)))  # settings.py, --set, $REDIS_URL
+    settings = project_settings(args)
+    uri = settings.get("MONGO_URI")
+    shared_url = redis_url(settings)
     if shared_url:
         from ingest.store.client import redact_uri
 
@@ -186,15 +216,14 @@ def cmd_crawl(args: argparse.Namespace) -> int:
                   "or set MONGO_URI", file=sys.stderr)
             return 2
         print(f"frontier: shared, in {redact_uri(shared_url)}", file=sys.stderr)
-        with mongo_store(uri, args.data_dir / "store", _set_overrides(args)) as store_uri:
-            settings = _crawl_settings(args, store_uri)
-            stats = run_crawl(spider_args, settings)
-            print_run(stats)
-        if stats.get("finish_reason") == CRAWL_CONFLICT:
+        with mongo_store(settings, args.data_dir / "store") as store_uri:
+            crawler = run_crawl(spider_args, _crawl_settings(args, store_uri))
+            print_run(crawler.stats.get_stats())
+        if crawler.stats.get_value("finish_reason") == CRAWL_CONFLICT:
             print(f"error: a crawl of {args.site} with other parameters is under way in Redis",
                   file=sys.stderr)
             return EXIT_LOCKED
-        return crawl_exit_code(stats, float(settings.get("INGEST_MAX_ERROR_RATE", 0.2)))
+        return crawl_exit_code(crawler)
     from ingest.runlock import LockHeld, RunLock
 
     lock = RunLock(args.data_dir / "locks" / f"{Path(args.site).stem}.lock")
@@ -206,29 +235,28 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if lock.taken_over is not None:
         print(f"note: took over a stale lock left by pid {lock.taken_over.get('pid')}", file=sys.stderr)
     try:
-        with mongo_store(uri, args.data_dir / "store", _set_overrides(args)) as store_uri:
-            site_name = load_profile(args.site).name
-            if not args.full and previous_run_unclean(store_uri, args.database, site_name):
+        with mongo_store(settings, args.data_dir / "store") as store_uri:
+            site_name = profile.name
+            with open_database(settings, store_uri) as db:
+                unclean = not args.full and previous_run_unclean(db, site_name)
+            if unclean:
                 print(f"note: the last run of {site_name} did not finish cleanly; resuming: every "
                       "listing page, only articles not stored yet", file=sys.stderr)
                 spider_args["resume"] = "true"
-            settings = _crawl_settings(args, store_uri)
-            stats = run_crawl(spider_args, settings)
-            print_run(stats)
+            crawler = run_crawl(spider_args, _crawl_settings(args, store_uri))
+            print_run(crawler.stats.get_stats())
     finally:
         lock.release()
-    return crawl_exit_code(stats, float(settings.get("INGEST_MAX_ERROR_RATE", 0.2)))
+    return crawl_exit_code(crawler)
 
 
-def previous_run_unclean(uri: str, database: str, site: str) -> bool:
+def previous_run_unclean(db: Database, site: str) -> bool:
     """The site's last run never recorded its end (killed, machine lost) or was stopped
     before its end (SIGTERM, Ctrl-C): what it had not reached yet may lie deeper in the
     listings than an incremental run looks, so this run walks every listing page again."""
-    from ingest.store.client import connect
     from ingest.store.queries import last_run
 
-    with connect(uri) as client:
-        run = last_run(client[database], site)
+    run = last_run(db, site)
     return bool(run) and (run.get("status") == "running" or run.get("finish_reason") != "finished")
 
 
@@ -246,35 +274,40 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     site = DemoSite(n_articles=args.articles)
-    uri = args.mongo_uri or os.environ.get("MONGO_URI")
-    with DemoServer(site, port=args.port) as server, mongo_store(uri, args.data_dir / "store", _set_overrides(args)) as store_uri:
+    settings = project_settings(args)
+    with DemoServer(site, port=args.port) as server, \
+            mongo_store(settings, args.data_dir / "store") as store_uri, \
+            open_database(settings, store_uri) as db:
         print(f"demo site: {server.base_url} ({len(site.articles)} articles, "
               f"{len(site.categories)} categories)", file=sys.stderr)
-        from ingest.store.client import connect
+        from ingest.store.articles import remove_site
 
-        with connect(store_uri) as client:  # the demo site lives on a new port each time
-            client.drop_database(args.database)
+        removed = remove_site(db, "demo")  # the demo site lives on a new port each time
+        if removed:
+            print(f"removed the previous demo's {removed} articles", file=sys.stderr)
         spider_args = {"site": "demo", "base_url": server.base_url, "all_categories": "true"}
-        settings = _crawl_settings(args, store_uri)
-        if "INGEST_LOG_FILE" not in settings:  # the console shows progress; details go to a file
+        console: dict[str, Any] = {"INGEST_PROGRESS_CONSOLE": True, "INGEST_PROGRESS_INTERVAL": 2.0}
+        if not args.log_file:  # the console shows progress; details go to a file
             log_file = args.data_dir / "logs" / "demo.log"
             log_file.parent.mkdir(parents=True, exist_ok=True)
-            settings.update(LOG_FILE=str(log_file), LOG_FILE_APPEND=False)
+            console.update(LOG_FILE=str(log_file), LOG_FILE_APPEND=False)
             print(f"crawl log: {log_file}", file=sys.stderr)
-        settings.update(INGEST_PROGRESS_CONSOLE=True, INGEST_PROGRESS_INTERVAL=2.0)
-        stats = run_crawl(spider_args, settings)
-        print_run(stats)
-        print_summary(store_uri, args.database, site="demo")
+        crawler = run_crawl(spider_args, _crawl_settings(args, store_uri, **console))
+        print_run(crawler.stats.get_stats())
+        print_summary(db, site="demo")
     print(f"wall time: {time.monotonic() - started:.1f}s", file=sys.stderr)
-    return crawl_exit_code(stats)
+    where = "" if args.data_dir == DEFAULT_DATA_DIR else f" --data-dir {args.data_dir}"
+    where += f" --database {args.database}" if args.database else ""
+    print(f"\nthe articles are in the store now; look at them with:\n"
+          f"  ./run search --site demo{where}\n  ./run summary{where}\n"
+          f"  ./run serve{where}      (then open http://127.0.0.1:8080/)")
+    return crawl_exit_code(crawler)
 
 
-def print_summary(uri: str, database: str, site: str | None = None) -> None:
-    from ingest.store.client import connect
+def print_summary(db: Database, site: str | None = None) -> None:
     from ingest.store.queries import corpus_summary
 
-    with connect(uri) as client:
-        summary = corpus_summary(client[database], site)
+    summary = corpus_summary(db, site)
     print(f"\n{summary['articles']} articles stored, {summary['revisions']} revisions")
     print(f"published from {summary['published_from']} to {summary['published_to']}")
     print("categories: " + ", ".join(f"{name} ({n})" for name, n in summary["categories"]))
@@ -292,9 +325,8 @@ def print_summary(uri: str, database: str, site: str | None = None) -> None:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    uri = args.mongo_uri or os.environ.get("MONGO_URI")
-    with mongo_store(uri, args.data_dir / "store") as store_uri:
-        print_summary(store_uri, args.database, args.site)
+    with store_database(args) as db:
+        print_summary(db, args.site)
     return 0
 
 
@@ -307,7 +339,8 @@ def cmd_frontier(args: argparse.Namespace) -> int:
     from ingest.sites import ProfileError, load_profile
     from ingest.store.client import redact_uri
 
-    url = args.redis_url or os.environ.get("REDIS_URL")
+    settings = project_settings(args)
+    url = settings.get("INGEST_REDIS_URL")
     if not url:
         print("error: give --redis-url or set REDIS_URL", file=sys.stderr)
         return 2
@@ -316,7 +349,8 @@ def cmd_frontier(args: argparse.Namespace) -> int:
     except ProfileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    frontier = SharedFrontier(connect_redis(url), crawl_prefix(site, args.crawl), worker="cli")
+    crawl = args.crawl or settings.get("INGEST_REDIS_CRAWL")
+    frontier = SharedFrontier(connect_redis(url), crawl_prefix(site, crawl), worker="cli")
     if args.reset:
         print(f"removed {frontier.reset()} keys of {frontier.prefix} in {redact_uri(url)}", file=sys.stderr)
         return 0
@@ -408,7 +442,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """The read-only web app over the store, until Ctrl-C (or SIGTERM)."""
-    from ingest.store.client import connect
     from ingest.web import create_app
     from ingest.web.server import WebServer, is_loopback, trusted_hosts
 
@@ -416,10 +449,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt  # waitress stops on it; the embedded store is then stopped too
 
     signal.signal(signal.SIGTERM, stop)
-    uri = args.mongo_uri or os.environ.get("MONGO_URI")
-    with mongo_store(uri, args.data_dir / "store") as store_uri, \
-            connect(store_uri, timeoutMS=SERVE_TIMEOUT_MS) as client:
-        app = create_app(client[args.database], trusted_hosts=trusted_hosts(args.host))
+    with store_database(args, timeoutMS=SERVE_TIMEOUT_MS) as db:
+        app = create_app(db, trusted_hosts=trusted_hosts(args.host))
         try:
             server = WebServer(app, host=args.host, port=args.port, threads=args.threads)
         except OSError as exc:
@@ -428,7 +459,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if not is_loopback(args.host):
             print(f"warning: listening on {args.host}: other machines can reach it, and it has "
                   "no login", file=sys.stderr)
-        print(f"serving {server.url} (database {args.database}; Ctrl-C stops)", flush=True)
+        print(f"serving {server.url} (database {db.name}; Ctrl-C stops)", flush=True)
         server.serve_forever()
     return 0
 
@@ -438,8 +469,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def store_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--mongo-uri", help="MongoDB to use (default: $MONGO_URI, else an embedded server)")
-        p.add_argument("--database", default="news", help="database name (default: news)")
+        p.add_argument("--mongo-uri", help="MongoDB to use (default: the setting MONGO_URI, e.g. "
+                                           "$MONGO_URI; unset: an embedded server)")
+        p.add_argument("--database", help="database name (default: the setting MONGO_DATABASE, news)")
         p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
                        help="local data folder: embedded store, dead letters (default: ./data)")
 
@@ -472,12 +504,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=0)
     store_options(demo)
     log_options(demo)
-    demo.set_defaults(func=cmd_demo, data_dir=DEFAULT_DATA_DIR / "demo", database="demo")
+    demo.set_defaults(func=cmd_demo)
 
     frontier = sub.add_parser("frontier", help="a shared crawl's frontier in Redis: queue, workers, counters")
     frontier.add_argument("--site", required=True, help="site profile name or TOML path")
-    frontier.add_argument("--crawl", default="main", help="the crawl's name (INGEST_REDIS_CRAWL)")
-    frontier.add_argument("--redis-url", metavar="URL", help="default: $REDIS_URL")
+    frontier.add_argument("--crawl", help="the crawl's name (default: the setting INGEST_REDIS_CRAWL)")
+    frontier.add_argument("--redis-url", metavar="URL",
+                          help="default: the setting INGEST_REDIS_URL, e.g. $REDIS_URL")
     frontier.add_argument("--reset", action="store_true",
                           help="forget the crawl: queued and seen requests, workers, counters")
     frontier.set_defaults(func=cmd_frontier)

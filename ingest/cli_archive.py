@@ -4,13 +4,15 @@ stored corpus through the current extractor, from its archived pages)."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ingest.cli import _crawl_settings, mongo_store, print_run, run_crawl
+from ingest.cli import _crawl_settings, mongo_store, print_run, project_settings, run_crawl
+
+if TYPE_CHECKING:
+    from scrapy.settings import Settings
 
 EXIT_INCOMPLETE = 1
 EXIT_USAGE = 2
@@ -39,11 +41,10 @@ def cmd_import_warc(args: argparse.Namespace) -> int:
     spider_args: dict[str, Any] = {"files": [str(path) for path in args.files], "site": args.site,
                                    "url_pattern": args.url_pattern, "hosts": args.host or None,
                                    "languages": args.language or None}
-    uri = args.mongo_uri or os.environ.get("MONGO_URI")
-    with mongo_store(uri, args.data_dir / "store") as store_uri:
+    with mongo_store(project_settings(args), args.data_dir / "store") as store_uri:
         settings = _crawl_settings(args, store_uri)
-        settings.setdefault("INGEST_WARC_ENABLED", False)  # it fetches nothing
-        stats = run_crawl(spider_args, settings, WarcImportSpider)
+        _archive_nothing_new(settings)
+        stats = run_crawl(spider_args, settings, WarcImportSpider).stats.get_stats()
         print_run(stats)
     get = stats.get
     print(f"import: files {get('import/files', 0)} | responses {get('import/responses', 0)} | "
@@ -67,6 +68,12 @@ def cmd_import_warc(args: argparse.Namespace) -> int:
     return 0
 
 
+def _archive_nothing_new(settings: Settings) -> None:
+    """Imports and re-extractions fetch nothing, so they archive nothing unless `--set` asks:
+    above the settings module and the environment, below the command line."""
+    settings.set("INGEST_WARC_ENABLED", False, priority="project")
+
+
 def cmd_reextract(args: argparse.Namespace) -> int:
     from ingest.archive.spiders import ReextractSpider
     from ingest.store.queries import ArticleFilter, QueryError
@@ -80,11 +87,11 @@ def cmd_reextract(args: argparse.Namespace) -> int:
     except QueryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    uri = args.mongo_uri or os.environ.get("MONGO_URI")
-    with mongo_store(uri, args.data_dir / "store") as store_uri:
+    with mongo_store(project_settings(args), args.data_dir / "store") as store_uri:
         settings = _crawl_settings(args, store_uri)
-        settings.setdefault("INGEST_WARC_ENABLED", False)
-        stats = run_crawl({"filters": params, "force": args.force}, settings, ReextractSpider)
+        _archive_nothing_new(settings)
+        stats = run_crawl({"filters": params, "force": args.force}, settings,
+                          ReextractSpider).stats.get_stats()
         print_run(stats)
     get = stats.get
     print(f"reextract: matching {get('reextract/matching', 0)} | already current "

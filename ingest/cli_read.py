@@ -4,13 +4,11 @@ ingest.store.queries (exports through ingest.store.exports) with the same filter
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import sys
 import textwrap
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, get_args
@@ -18,9 +16,8 @@ from typing import Any, get_args
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
-from ingest.cli import mongo_store
+from ingest.cli import store_database
 from ingest.revisions import revision_changes
-from ingest.store.client import connect
 from ingest.store.exports import (
     DEFAULT_EXPORT_FIELDS, ExportFormat, export_articles, json_default,
 )
@@ -59,13 +56,6 @@ def args_filter(args: argparse.Namespace) -> ArticleFilter:
     })
 
 
-@contextlib.contextmanager
-def open_database(args: argparse.Namespace) -> Iterator[Database]:
-    uri = args.mongo_uri or os.environ.get("MONGO_URI")
-    with mongo_store(uri, args.data_dir / "store") as store_uri, connect(store_uri) as client:
-        yield client[args.database]
-
-
 def read_command(run: Callable[[argparse.Namespace, Database], int], filtered: bool = True,
                  check: Callable[[argparse.Namespace], None] | None = None,
                  ) -> Callable[[argparse.Namespace], int]:
@@ -77,7 +67,7 @@ def read_command(run: Callable[[argparse.Namespace, Database], int], filtered: b
             args.filter = args_filter(args) if filtered else None
             if check:
                 check(args)
-            with open_database(args) as db:
+            with store_database(args) as db:
                 return run(args, db)
         except QueryError as exc:
             print(f"error: {exc}", file=sys.stderr)

@@ -60,10 +60,10 @@ class ExtractionWorkers:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ExtractionWorkers:
-        processes = crawler.settings.getint("INGEST_EXTRACT_PROCESSES", 0)
+        processes = crawler.settings.getint("INGEST_EXTRACT_PROCESSES")
         if processes < 0:
             raise ValueError(f"INGEST_EXTRACT_PROCESSES must be 0 or more, not {processes}")
-        timeout = crawler.settings.getfloat("INGEST_EXTRACT_TIMEOUT", 60.0) or None
+        timeout = crawler.settings.getfloat("INGEST_EXTRACT_TIMEOUT") or None
         workers = cls(processes, timeout, crawler)
         crawler.signals.connect(workers.close, signal=signals.spider_closed)
         return workers

@@ -24,11 +24,11 @@ class CrawlProgress:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> CrawlProgress:
-        interval = crawler.settings.getfloat("INGEST_PROGRESS_INTERVAL", 5.0)
+        interval = crawler.settings.getfloat("INGEST_PROGRESS_INTERVAL")
         if interval <= 0:
             raise NotConfigured
         extension = cls(crawler.stats, interval,
-                        crawler.settings.getbool("INGEST_PROGRESS_CONSOLE", False))
+                        crawler.settings.getbool("INGEST_PROGRESS_CONSOLE"))
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension

@@ -1,5 +1,13 @@
-"""Scrapy settings of the ingest project. Every value can be overridden per run
-(`-s NAME=value`, the CLI's flags) or per site profile."""
+"""Scrapy settings of the ingest project: every setting this project adds is declared here
+once, with its default and meaning (docs/settings.md lists them).
+
+Sources, each overriding the one before: this module (or a module of yours that imports it,
+named by SCRAPY_SETTINGS_MODULE); the environment (a variable named like the setting, e.g.
+INGEST_MAX_ERROR_RATE=0.1, MONGO_URI=..., and REDIS_URL for INGEST_REDIS_URL); a site
+profile's [settings]; the command line (`--set NAME=VALUE`, the CLI's flags, `scrapy -s`).
+Code reads them through crawler.settings, never with a default of its own."""
+
+import os
 
 BOT_NAME = "ingest"
 SPIDER_MODULES = ["ingest.spiders"]
@@ -17,6 +25,11 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 
+# Items and requests of one response processed at once. Scrapy's default (100) starts 100
+# asyncio tasks for every response (13% of the crawl's CPU); a page here yields one article or
+# a listing's few dozen links, processed without waiting unless the store holds the crawl back.
+CONCURRENT_ITEMS = 8
+
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
@@ -30,6 +43,7 @@ DOWNLOADER_MIDDLEWARES = {
     # Next to the downloader: requests as sent, responses as received (before decompression).
     "ingest.archive.middleware.WarcArchiveMiddleware": 950,
 }
+# Longest Retry-After (seconds) obeyed; a longer one drops the request.
 RETRY_AFTER_MAX = 600.0
 RETRY_TIMES = 5
 # Responses larger than this (after decompression) are dropped: no runaway page or
@@ -51,14 +65,17 @@ ITEM_PIPELINES = {
 # Distributed mode (ingest.distributed): with INGEST_REDIS_URL or $REDIS_URL set, workers share
 # the frontier and duplicate filter in Redis, under keys ingest:<site>:<INGEST_REDIS_CRAWL>.
 ADDONS = {"ingest.distributed.SharedCrawl": 0}
+# The shared frontier's Redis (a secret: masked in logs); unset = a local crawl.
 INGEST_REDIS_URL = None
+# The shared crawl's name: workers with the same site and name share one frontier.
 INGEST_REDIS_CRAWL = "main"
 # A worker whose heartbeat stops for this long is dead: its in-flight requests are re-queued.
 INGEST_REDIS_LEASE = 30.0
+# Seconds between a worker's heartbeats (lease renewals, acknowledgements, re-queueing).
 INGEST_REDIS_HEARTBEAT = 1.0
-# Seconds a Redis call may take before it counts as an outage; a worker that cannot reach
-# Redis for INGEST_REDIS_MAX_OUTAGE seconds stops (finish reason "redis_unavailable").
+# Seconds a Redis call may take before it counts as an outage.
 INGEST_REDIS_TIMEOUT = 5.0
+# A worker that cannot reach Redis for this long (seconds) stops ("redis_unavailable").
 INGEST_REDIS_MAX_OUTAGE = 600.0
 # The add-on sets SCHEDULER, DUPEFILTER_CLASS and SCHEDULER_PERSIST (not here: project settings
 # would override the add-on's).
@@ -68,55 +85,79 @@ EXTENSIONS = {
     # are still masked.
     "ingest.monitors.extension.RunMonitoring": 90,
     "ingest.logsecrets.SecretSettingsLogFilter": 100,
+    # The crawl's one MongoDB client, for the spider, the Mongo pipeline and the scheduler.
+    "ingest.store.crawlstore.CrawlStore": 200,
     "ingest.progress.CrawlProgress": 500,
 }
-# Settings whose values are masked in the logs (Scrapy logs every overridden setting).
 # HTTP auth: HTTPAUTH_USER, HTTPAUTH_PASS and HTTPAUTH_DOMAIN (host[:port] the credentials
 # belong to; never sent to another host, redirects included).
+# Settings whose values are masked in every log line of a crawl.
 INGEST_SECRET_SETTINGS = ["HTTPAUTH_PASS", "MONGO_URI", "INGEST_REDIS_URL", "SPIDERMON_SMTP_PASSWORD",
                           "INGEST_ALERT_WEBHOOK_URL", "INGEST_METRICS_PUSHGATEWAY"]
 
-# Storage (pipelines.mongo). MONGO_URI is also read from the environment.
+# Unset: `ingest` commands start an embedded store; `scrapy crawl` stores nothing.
+# The MongoDB to store into and read from (a secret: masked in logs).
 MONGO_URI = None
+# The database every command reads and writes.
 MONGO_DATABASE = "news"
+# The query dialect: "auto" (by the server), "mongodb" or "embedded" (ingest.store.client).
+INGEST_STORE_DIALECT = "auto"
+# Articles written per bulk write.
 MONGO_BUFFER_SIZE = 100
-MONGO_RETRY_SECONDS = 60
-# Write concern for replica sets, e.g. MONGO_WRITE_CONCERN = "majority", MONGO_JOURNAL = True.
+# A write failing for this long (seconds: a store outage) goes to the dead-letter folder.
+MONGO_RETRY_SECONDS = 60.0
 # Writes are retryable (pymongo's default) and upserts idempotent on canonical_url.
+# Write concern for replica sets, e.g. "majority" or 2; None: the server's default.
 MONGO_WRITE_CONCERN = None
+# Wait for the journal on each write (True/False); None: the server's default.
 MONGO_JOURNAL = None
 # Seconds a command tries to reach the store when it starts before it gives up (exit 1).
 MONGO_CONNECT_SECONDS = 10.0
 # The embedded store (no MONGO_URI) is shared by the commands on one data folder; one whose
 # users all died (SIGKILL) stops itself after this many seconds without a live user.
 INGEST_EMBEDDED_IDLE_SECONDS = 30.0
+# Articles that could not be stored, as JSON Lines per crawl.
 DEAD_LETTER_DIR = "data/dead-letter"
 
-# Worker processes extracting article pages (ingest.extraction_workers); 0 = in the crawl's
-# own process. Workers add a time limit per page and crash isolation (and speed, given idle cores).
+# Workers add a time limit per page and crash isolation (and speed, given idle cores).
+# Worker processes extracting article pages (ingest.extraction_workers); 0: the crawl's own.
 INGEST_EXTRACT_PROCESSES = 0
-# With workers: a page whose extraction takes longer (seconds) is dropped and its worker
-# replaced; 0 = no limit. In-process extraction cannot be interrupted.
+# With workers: a page taking longer (seconds) is dropped, its worker replaced; 0: no limit.
 INGEST_EXTRACT_TIMEOUT = 60.0
 
 # Crawl limits (the spider's arguments override these per run).
-INGEST_MAX_PAGES_PER_CATEGORY = 0  # 0: follow pagination to its end
+# Listing pages followed per category; 0: pagination to its end.
+INGEST_MAX_PAGES_PER_CATEGORY = 0
+# Seconds between progress lines in the log.
 INGEST_PROGRESS_INTERVAL = 5.0
+# Progress also as one updating line on the console (`ingest demo` turns it on).
+INGEST_PROGRESS_CONSOLE = False
+# A file the crawl's log is appended to, besides stderr (`--log-file`).
+INGEST_LOG_FILE = None
 
-# Incremental runs (the spider's `full` and `resume` arguments switch these off).
+# Time zone of dates a page gives without one, for a spider without a site profile.
+INGEST_DEFAULT_TIMEZONE = "UTC"
+# Articles with a shorter body are dropped (validate/dropped/short_body).
+INGEST_MIN_BODY_WORDS = 10
+# A text field longer than this is cut to it (characters).
+INGEST_MAX_FIELD_CHARS = 2_000_000
+
+# Incremental runs: stored articles are not fetched again (`--full` turns it off per run).
 INGEST_INCREMENTAL = True
 # Stop paginating a category once its listings showed this many already-stored articles.
 INGEST_STOP_AFTER_KNOWN = 10
 # Stored articles published in the last N days are fetched again (conditionally) for edits.
 INGEST_REFRESH_DAYS = 3.0
 
-# Health thresholds: `ingest crawl` exits non-zero beyond them.
+# `ingest crawl` exits 1 when more than this share of its requests failed.
 INGEST_MAX_ERROR_RATE = 0.2
 
-# Archive (ingest.archive): every response and its request in gzip WARC files under
-# INGEST_WARC_DIR/<site>/<crawl id>-NNNNN.warc.gz, a new file past INGEST_WARC_MAX_SIZE bytes.
+# Archive (ingest.archive): every response and its request in gzip WARC files,
+# INGEST_WARC_DIR/<site>/<crawl id>-NNNNN.warc.gz. Archive every response a crawl fetches:
 INGEST_WARC_ENABLED = True
+# Where the WARC files go (the CLI puts them in <--data-dir>/warc).
 INGEST_WARC_DIR = "data/warc"
+# A new WARC file is started once the current one is past this many bytes.
 INGEST_WARC_MAX_SIZE = 1_000_000_000
 # fsync a record before the article pointing to it is stored (one fsync serves every record
 # waiting); off: records reach the OS at once but a machine crash may lose the last ones.
@@ -163,3 +204,16 @@ SPIDERMON_SMTP_ENFORCE_SSL = False  # SMTP over TLS (port 465)
 # Metrics after every run (Prometheus text format, prometheus-client).
 INGEST_METRICS_DIR = None  # node_exporter textfile collector folder: ingest_<site>.prom
 INGEST_METRICS_PUSHGATEWAY = None  # e.g. http://pushgateway:9091 (job ingest_crawl, label site)
+
+
+def _from_environment(declared: dict[str, object]) -> dict[str, str]:
+    """The environment's values of the settings declared above that this project adds."""
+    names = [name for name in declared if name.isupper()
+             and name.startswith(("INGEST_", "MONGO_", "DEAD_LETTER_", "RETRY_AFTER_"))]
+    values = {name: os.environ[name] for name in names if os.environ.get(name)}
+    if os.environ.get("REDIS_URL") and "INGEST_REDIS_URL" not in values:
+        values["INGEST_REDIS_URL"] = os.environ["REDIS_URL"]
+    return values
+
+
+globals().update(_from_environment(globals()))

@@ -19,7 +19,7 @@ class DatesPipeline(ArticlePipeline):
 
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
-        self.default_timezone = self.settings.get("INGEST_DEFAULT_TIMEZONE", "UTC")
+        self.default_timezone = self.settings.get("INGEST_DEFAULT_TIMEZONE")
 
     def process_article(self, item: ArticleItem) -> ArticleItem:
         adapter = ItemAdapter(item)

@@ -1,5 +1,7 @@
 """Store articles in MongoDB: buffered bulk upserts, retried through outages, never dropped
-silently (what cannot be written ends in a dead-letter file), and one record per run."""
+silently (what cannot be written ends in a dead-letter file), and one record per run. The
+crawl's store component (ingest.store.crawlstore) holds the client; this pipeline sends its
+signal articles_durable as batches settle."""
 
 from __future__ import annotations
 
@@ -13,26 +15,26 @@ from typing import Any
 
 from bson.errors import InvalidDocument
 from itemadapter import ItemAdapter
-from pymongo import WriteConcern
+from pymongo.database import Database
 from pymongo.errors import DocumentTooLarge, PyMongoError
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from ingest.items import ListingUpdate
 from ingest.store.articles import add_listings, backfill_published_keys, safe_keys, write_articles
-from ingest.store.client import RUNS, connect, ensure_indexes, mongo_uri_from_env, redact_uri
+from ingest.store.client import RUNS, ensure_indexes, redact_uri
+from ingest.store.crawlstore import CrawlStore, articles_durable
 from ingest.store.counts import ensure_counts
 
 logger = logging.getLogger(__name__)
 
 
 class MongoPipeline:
-    def __init__(self, crawler: Any, uri: str, database: str, buffer_size: int = 100,
-                 retry_seconds: float = 60.0, dead_letter_dir: str = "data/dead-letter") -> None:
+    def __init__(self, crawler: Any, store: CrawlStore, buffer_size: int, retry_seconds: float,
+                 dead_letter_dir: str) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
-        self.uri = uri
-        self.database_name = database
+        self.store = store
         self.buffer_size = max(1, buffer_size)
         self.retry_seconds = retry_seconds
         self.dead_letter_dir = Path(dead_letter_dir)
@@ -42,44 +44,36 @@ class MongoPipeline:
         self.in_flight = 0
         self.max_pending = 4 * self.buffer_size
         self.writes: set[asyncio.Future[None]] = set()
-        # Articles are numbered as accepted; `writing` maps the first number of each batch being
-        # written to its size, so that mongo/durable_upto can tell how far all are settled.
-        self.accepted = 0
+        # Articles are numbered as accepted (store.accepted); `writing` maps the first number of
+        # each batch being written to its size, so that articles_durable can tell how far all
+        # are settled.
         self.writing: dict[int, int] = {}
-        self.client: Any = None
-        self.write_concern = WriteConcern()
+        self.durable_upto = 0
         self.started_at: datetime | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> MongoPipeline:
         settings = crawler.settings
-        uri = mongo_uri_from_env(settings.get("MONGO_URI"))
-        if not uri:
+        store = crawler.get_extension(CrawlStore)
+        if store is None:
             logger.warning("MONGO_URI is not set: articles will not be stored "
                            "(`python -m ingest crawl` starts an embedded store)")
             raise NotConfigured("MONGO_URI not set")
-        pipeline = cls(crawler, uri, settings.get("MONGO_DATABASE", "news"),
-                       settings.getint("MONGO_BUFFER_SIZE", 100),
-                       settings.getfloat("MONGO_RETRY_SECONDS", 60.0),
-                       settings.get("DEAD_LETTER_DIR", "data/dead-letter"))
-        w = settings.get("MONGO_WRITE_CONCERN")
-        pipeline.write_concern = WriteConcern(
-            w=int(w) if str(w).isdigit() else w or None,
-            j=settings.getbool("MONGO_JOURNAL") if settings.get("MONGO_JOURNAL") is not None else None)
+        pipeline = cls(crawler, store, settings.getint("MONGO_BUFFER_SIZE"),
+                       settings.getfloat("MONGO_RETRY_SECONDS"), settings.get("DEAD_LETTER_DIR"))
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(pipeline.spider_idle, signal=signals.spider_idle)
         return pipeline
 
     @property
-    def db(self) -> Any:
-        return self.client.get_database(self.database_name, write_concern=self.write_concern)
+    def db(self) -> Database:
+        return self.store.db
 
     @property
     def crawl_id(self) -> str:
         return getattr(self.crawler.spider, "crawl_id", "unknown")
 
     def open_spider(self) -> None:
-        self.client = connect(self.uri)
         self.started_at = datetime.now(timezone.utc)
         ensure_indexes(self.db)
         backfilled = backfill_published_keys(self.db)
@@ -87,7 +81,7 @@ class MongoPipeline:
             logger.info("gave published_local and its read-side copies to %d stored articles", backfilled)
         ensure_counts(self.db, rebuild=backfilled > 0)
         self._save_run_record(status="running")
-        logger.info("storing into %s database %r", redact_uri(self.uri), self.database_name)
+        logger.info("storing into %s database %r", redact_uri(self.store.uri), self.db.name)
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, ListingUpdate):
@@ -97,9 +91,7 @@ class MongoPipeline:
             self.stats.inc_value("mongo/backpressure_waits")
             await asyncio.sleep(0.1)
         self.buffer.append(ItemAdapter(item).asdict())
-        self.accepted += 1
-        self.stats.inc_value("mongo/accepted")
-        self.stats.max_value("mongo/max_pending", self.in_flight + len(self.buffer))
+        self.store.accepted += 1
         if len(self.buffer) >= self.buffer_size:
             # Written in the background: awaiting the store here would hold this item's
             # response in the scraper, and Scrapy stops downloading while many are held.
@@ -110,9 +102,10 @@ class MongoPipeline:
         batch, self.buffer = self.buffer, []
         if not batch:
             return
-        first = self.accepted - len(batch)
+        first = self.store.accepted - len(batch)
         self.writing[first] = len(batch)
         self.in_flight += len(batch)
+        self.stats.max_value("mongo/max_pending", self.in_flight)
         write = asyncio.ensure_future(self._write_in_thread(first, batch))
         self.writes.add(write)
         write.add_done_callback(self.writes.discard)
@@ -123,8 +116,11 @@ class MongoPipeline:
         finally:
             self.in_flight -= len(batch)
             del self.writing[first]
-            settled = min(self.writing, default=self.accepted - len(self.buffer))
-            self.stats.set_value("mongo/durable_upto", min(settled, self.accepted - len(self.buffer)))
+            unwritten = self.store.accepted - len(self.buffer)
+            upto = min(min(self.writing, default=unwritten), unwritten)
+            if upto > self.durable_upto:
+                self.durable_upto = upto
+                self.crawler.signals.send_catch_log(articles_durable, upto=upto)
 
     def spider_idle(self, spider: Any) -> None:
         """A crawl waiting for work (a shared crawl's worker) writes what it holds meanwhile."""
@@ -192,15 +188,12 @@ class MongoPipeline:
         logger.error("%d articles written to %s", len(docs), path)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
-        if self.client is None:
+        if self.started_at is None:  # never opened
             return
         try:
             self._save_run_record(status="finished", finish_reason=reason)
         except PyMongoError as exc:
             logger.error("could not save the run record: %s", exc)
-        finally:
-            self.client.close()
-            self.client = None
 
     def _save_run_record(self, **fields: Any) -> None:
         spider = self.crawler.spider
@@ -212,7 +205,7 @@ class MongoPipeline:
             "spider": getattr(spider, "name", None),
             "started_at": self.started_at,
             "finished_at": datetime.now(timezone.utc) if fields.get("status") == "finished" else None,
-            "store": redact_uri(self.uri),
+            "store": redact_uri(self.store.uri),
             "counts": {
                 "pages": get("response_received_count", 0),
                 "listing_pages": get("listing/pages", 0),

@@ -30,8 +30,8 @@ class ValidatePipeline(ArticlePipeline):
 
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
-        self.min_body_words = self.settings.getint("INGEST_MIN_BODY_WORDS", 10)
-        self.max_field_chars = self.settings.getint("INGEST_MAX_FIELD_CHARS", 2_000_000)
+        self.min_body_words = self.settings.getint("INGEST_MIN_BODY_WORDS")
+        self.max_field_chars = self.settings.getint("INGEST_MAX_FIELD_CHARS")
         self.schema = JSONSchemaValidator(ARTICLE_SCHEMA)
         self.violated: set[str] = set()
 

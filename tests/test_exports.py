@@ -16,7 +16,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from ingest.store.articles import write_articles
-from ingest.store.client import connect, ensure_indexes
+from conftest import store_client
+from ingest.store.client import ensure_indexes
 from ingest.store.exports import DEFAULT_EXPORT_FIELDS, export_articles
 from ingest.store.queries import ArticleFilter, QueryError
 
@@ -45,8 +46,8 @@ BY_URL = {doc["canonical_url"]: doc for doc in CORPUS}
 
 
 @pytest.fixture(scope="module")
-def store(mongo_uri: str) -> Iterator[Any]:
-    client = connect(mongo_uri)
+def store(mongo_uri: str, dialect: str) -> Iterator[Any]:
+    client = store_client(mongo_uri, dialect)
     name = f"test_exports_{uuid.uuid4().hex[:8]}"
     ensure_indexes(client[name])
     write_articles(client[name], CORPUS, now=T0)

@@ -26,6 +26,7 @@ from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 from spidermon.contrib.scrapy.runners import SpiderMonitorRunner
 
+from conftest import project_crawler
 from ingest.cli import EXIT_QUALITY
 from ingest.demo.site import DemoServer, DemoSite
 from ingest.items import ArticleItem
@@ -384,8 +385,7 @@ def test_boilerplate_is_near_identical_openings():
 
 # item validation ------------------------------------------------------------------------------
 def test_schema_violations_are_counted_by_field_kept_and_recorded(mongo_uri, database_name, db):
-    crawler = get_crawler(Spider, settings_dict={"MONGO_URI": mongo_uri,
-                                                 "MONGO_DATABASE": database_name})
+    crawler = project_crawler(MONGO_URI=mongo_uri, MONGO_DATABASE=database_name)
     crawler.spider = Spider(name="news")
     crawler.spider.crawl_id = "run-1"
     validate, store = ValidatePipeline.from_crawler(crawler), MongoPipeline.from_crawler(crawler)

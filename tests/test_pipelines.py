@@ -4,10 +4,11 @@ import json
 import pytest
 from scrapy import Spider
 from scrapy.exceptions import DropItem
-from scrapy.utils.test import get_crawler
 
+from conftest import project_crawler
 from ingest.items import ArticleItem
 from ingest.store.client import ARTICLES, RUNS
+from ingest.store.crawlstore import CrawlStore, articles_durable
 from ingest.serverprocess import free_port
 from pipelines.captions import CaptionsPipeline
 from pipelines.dedupe import DedupePipeline
@@ -22,7 +23,7 @@ class StubSpider(Spider):
 
 
 def make_crawler(**settings):
-    crawler = get_crawler(StubSpider, settings_dict=settings)
+    crawler = project_crawler(StubSpider, **settings)
     crawler.spider = StubSpider()
     return crawler
 
@@ -120,16 +121,18 @@ def test_mongo_pipeline_tells_how_far_accepted_articles_are_durable(mongo_uri, d
     crawler = make_crawler(MONGO_URI=mongo_uri, MONGO_DATABASE=database_name, MONGO_BUFFER_SIZE=2)
     pipeline = MongoPipeline.from_crawler(crawler)
     pipeline.open_spider()
-    stats = crawler.stats
+    store = crawler.get_extension(CrawlStore)
+    durable: list[int] = []
+    crawler.signals.connect(lambda upto: durable.append(upto), signal=articles_durable, weak=False)
 
     async def feed():
         for n in range(3):
             await pipeline.process_item(item(canonical_url=f"https://news.example/{n}/"))
         await asyncio.gather(*pipeline.writes)
-        assert (stats.get_value("mongo/accepted"), stats.get_value("mongo/durable_upto")) == (3, 2)
+        assert (store.accepted, durable) == (3, [2])
         pipeline.spider_idle(crawler.spider)
         await asyncio.gather(*pipeline.writes)
-        assert stats.get_value("mongo/durable_upto") == 3
+        assert durable == [2, 3]
         assert db[ARTICLES].count_documents({}) == 3
         await pipeline.close_spider()
 
@@ -144,7 +147,8 @@ def test_store_outage_dead_letters_instead_of_dropping(tmp_path):
     pipeline = MongoPipeline.from_crawler(crawler)
     from ingest.store.client import connect
 
-    pipeline.client = connect(pipeline.uri, serverSelectionTimeoutMS=200)
+    pipeline.store.client = connect(pipeline.store.uri, serverSelectionTimeoutMS=200)
+    pipeline.store.db = pipeline.store.client["news"]
     pipeline.buffer = [dict(item(canonical_url=f"https://news.example/{n}/")) for n in range(4)]
     asyncio.run(pipeline.close_spider())
     lines = (tmp_path / "test-run-1.jsonl").read_text().splitlines()

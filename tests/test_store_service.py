@@ -152,7 +152,10 @@ def test_killed_commands_never_block_the_next_run(tmp_path, figure):
         assert result.returncode == 0, (delay, result.stderr)
         assert json.loads(result.stdout)["total"] == ARTICLES_ON_SITE
         assert not out.exists() or len(out.read_text().splitlines()) == ARTICLES_ON_SITE
-    # SIGTERM unwinds: no partial file left behind, the store left.
+    # SIGTERM unwinds: no partial file left behind, the store left. (A SIGKILLed export above
+    # may have left one: nothing can remove it; the next export to the same file replaces it.)
+    for leftover in tmp_path.glob(".all.jsonl.partial"):
+        leftover.unlink()
     victim = subprocess.Popen(command("export", "--format", "jsonl", "-o", str(out), "--data-dir",
                                       str(data_dir), "--database", "news"), cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

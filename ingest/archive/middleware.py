@@ -42,11 +42,11 @@ class WarcArchiveMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Any) -> WarcArchiveMiddleware:
         settings = crawler.settings
-        if not settings.getbool("INGEST_WARC_ENABLED", True):
+        if not settings.getbool("INGEST_WARC_ENABLED"):
             raise NotConfigured
-        middleware = cls(crawler, Path(settings.get("INGEST_WARC_DIR") or "data/warc"),
-                         settings.getint("INGEST_WARC_MAX_SIZE", 1_000_000_000),
-                         settings.getbool("INGEST_WARC_FSYNC", True))
+        middleware = cls(crawler, Path(settings.get("INGEST_WARC_DIR")),
+                         settings.getint("INGEST_WARC_MAX_SIZE"),
+                         settings.getbool("INGEST_WARC_FSYNC"))
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 

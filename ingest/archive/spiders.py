@@ -29,7 +29,8 @@ from ingest.extract.version import extractor_version
 from ingest.items import ArticleItem
 from ingest.sites import ProfileError, SiteProfile, load_profile
 from ingest.spiders.news import NewsSpider, _split
-from ingest.store.client import ARTICLES, connect, mongo_uri_from_env
+from ingest.store.client import ARTICLES
+from ingest.store.crawlstore import CrawlStore
 from ingest.store.queries import ArticleFilter, article_query, count_matching
 
 logger = logging.getLogger(__name__)
@@ -170,7 +171,7 @@ class WarcImportSpider(ArchiveSpider):
 
     async def start(self) -> AsyncIterator[ArticleItem]:
         stats = self.crawler.stats
-        max_bytes = self.crawler.settings.getint("INGEST_WARC_MAX_RECORD", 16 << 20)
+        max_bytes = self.crawler.settings.getint("INGEST_WARC_MAX_RECORD")
 
         def jobs() -> Iterable[tuple[Awaitable[list[ArticleItem]], ArchivedPage]]:
             for path in self.files:
@@ -261,32 +262,27 @@ class ReextractSpider(ArchiveSpider):
 
     def stored_articles(self) -> Iterable[dict[str, Any]]:
         """The matching articles with an archived page, in _id order, a page of them at a time."""
-        settings = self.crawler.settings
-        uri = mongo_uri_from_env(settings.get("MONGO_URI"))
-        if not uri:
-            raise RuntimeError("reextract needs a store: MONGO_URI")
-        with connect(uri) as client:
-            db = client[settings.get("MONGO_DATABASE", "news")]
-            query = article_query(db, self.filter)
-            total = count_matching(db, {**query, "archive": {"$ne": None}})
-            self.crawler.stats.set_value("reextract/matching", total)
-            logger.info("%d matching articles have an archived page", total)
-            last = None
-            while True:
-                page_query = {**query, "archive": {"$ne": None}}
-                if last is not None:
-                    page_query["_id"] = {"$gt": last}
-                docs = list(db[ARTICLES].find(page_query, dict.fromkeys(self.FIELDS, 1))
-                            .sort("_id", 1).limit(PAGE_SIZE))
-                if not docs:
-                    return
-                yield from docs
-                last = docs[-1]["_id"]
+        db = self.crawler.get_extension(CrawlStore).db
+        query = article_query(db, self.filter)
+        total = count_matching(db, {**query, "archive": {"$ne": None}})
+        self.crawler.stats.set_value("reextract/matching", total)
+        logger.info("%d matching articles have an archived page", total)
+        last = None
+        while True:
+            page_query = {**query, "archive": {"$ne": None}}
+            if last is not None:
+                page_query["_id"] = {"$gt": last}
+            docs = list(db[ARTICLES].find(page_query, dict.fromkeys(self.FIELDS, 1))
+                        .sort("_id", 1).limit(PAGE_SIZE))
+            if not docs:
+                return
+            yield from docs
+            last = docs[-1]["_id"]
 
     async def start(self) -> AsyncIterator[ArticleItem]:
         stats = self.crawler.stats
-        max_bytes = self.crawler.settings.getint("INGEST_WARC_MAX_RECORD", 16 << 20)
-        warc_dir = Path(self.crawler.settings.get("INGEST_WARC_DIR") or "data/warc")
+        max_bytes = self.crawler.settings.getint("INGEST_WARC_MAX_RECORD")
+        warc_dir = Path(self.crawler.settings.get("INGEST_WARC_DIR"))
 
         def jobs() -> Iterable[tuple[Awaitable[list[ArticleItem]], tuple[dict[str, Any], str, RecordRef]]]:
             for doc in self.stored_articles():

@@ -1,12 +1,10 @@
 """Distributed crawling: any number of worker processes, on any hosts, share one frontier
 (request queue) and one duplicate filter in Redis through scrapy-redis, with the same spider,
 extraction and pipelines. It is switched on by configuration alone: a Redis URL in the
-INGEST_REDIS_URL setting or the REDIS_URL environment variable (which keeps a password out of
-Scrapy's settings log)."""
+INGEST_REDIS_URL setting (or the REDIS_URL environment variable, see ingest.settings)."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import redis
@@ -18,7 +16,7 @@ SCHEDULER = "ingest.distributed.scheduler.SharedScheduler"
 
 
 def redis_url(settings: Any) -> str | None:
-    return settings.get("INGEST_REDIS_URL") or os.environ.get("REDIS_URL") or None
+    return settings.get("INGEST_REDIS_URL") or None
 
 
 def crawl_prefix(site: str, crawl: str) -> str:

@@ -3,7 +3,8 @@ a worker dies, and with a crawl-wide end, so that no worker quits while others s
 
 A popped request stays in this worker's in-flight hash in Redis until the engine is done with
 it (its new requests queued) and the store has written or dead-lettered every article handed
-to it up to then (the stats mongo/accepted and mongo/durable_upto). A worker that stops
+to it up to then (the crawl store's count of accepted articles, and the pipeline's signal
+articles_durable). A worker that stops
 renewing its lease (SIGKILL, lost host) has its in-flight requests re-queued by the others.
 An idle worker stays open while the queue holds requests, a live worker is still seeding, or
 any worker holds in-flight requests; the last one to close clears the frontier.
@@ -26,6 +27,7 @@ import redis
 from scrapy import Request, signals
 from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.request import request_from_dict
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
@@ -35,7 +37,7 @@ from pymongo.errors import PyMongoError
 from ingest.distributed import connect_redis, crawl_prefix, redis_url
 from ingest.distributed.frontier import CrawlConflict, SharedFrontier, request_id
 from ingest.store.articles import add_listings
-from ingest.store.client import connect, mongo_uri_from_env
+from ingest.store.crawlstore import CrawlStore, articles_durable
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +48,14 @@ OUTAGE_REASON = "redis_unavailable"
 CRAWL_COUNTERS = ("listing/article_links", "extract/articles", "downloader/request_count",
                   "fetch/errors", "mongo/new", "mongo/changed", "mongo/unchanged",
                   "mongo/dead_lettered")
+
+
+def engine_slot(engine: Any) -> Any:
+    """The engine's slot: the requests in progress (`inprogress`: downloaded or being
+    scraped) and the engine's next call (`nextcall.schedule()` runs its loop now). Scrapy
+    offers no public interface for either; tests/test_scrapy_contracts.py fails loudly when
+    an upgrade changes them."""
+    return engine._slot
 
 
 def crawl_params(spider: Any) -> dict[str, Any]:
@@ -75,6 +85,8 @@ class SharedScheduler(Scheduler):
         self.max_outage_seconds = max_outage_seconds
         self.outage_since: float | None = None
         self.backlog: deque[Request] = deque()  # found while Redis was unreachable
+        self.store: CrawlStore | None = crawler.get_extension(CrawlStore)
+        self.durable_upto = 0  # articles numbered below it are written or dead-lettered
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> SharedScheduler:
@@ -82,17 +94,21 @@ class SharedScheduler(Scheduler):
         url = redis_url(settings)
         if not url:
             raise ValueError("SharedScheduler needs INGEST_REDIS_URL or REDIS_URL")
-        server = connect_redis(url, timeout=settings.getfloat("INGEST_REDIS_TIMEOUT", 5.0))
+        server = connect_redis(url, timeout=settings.getfloat("INGEST_REDIS_TIMEOUT"))
         server.ping()
         scheduler = cls(server, crawler,
-                        crawl_name=settings.get("INGEST_REDIS_CRAWL", "main"),
-                        lease_seconds=settings.getfloat("INGEST_REDIS_LEASE", 30.0),
-                        heartbeat_seconds=settings.getfloat("INGEST_REDIS_HEARTBEAT", 1.0),
-                        max_outage_seconds=settings.getfloat("INGEST_REDIS_MAX_OUTAGE", 600.0),
+                        crawl_name=settings.get("INGEST_REDIS_CRAWL"),
+                        lease_seconds=settings.getfloat("INGEST_REDIS_LEASE"),
+                        heartbeat_seconds=settings.getfloat("INGEST_REDIS_HEARTBEAT"),
+                        max_outage_seconds=settings.getfloat("INGEST_REDIS_MAX_OUTAGE"),
                         persist=True, queue_cls=settings.get("SCHEDULER_QUEUE_CLASS",
                                                              "scrapy_redis.queue.PriorityQueue"))
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(scheduler.articles_durable, signal=articles_durable)
         return scheduler
+
+    def articles_durable(self, upto: int) -> None:
+        self.durable_upto = upto
 
     def open(self, spider: Any) -> None:
         prefix = crawl_prefix(spider.profile.name, self.crawl_name)
@@ -128,7 +144,7 @@ class SharedScheduler(Scheduler):
 
     def _push(self, request: Request) -> bool:
         fingerprint = None if request.dont_filter else self.df.request_fingerprint(request)
-        data = self.queue._encode_request(request)
+        data = self.encode(request)
         if not self.frontier.push(fingerprint, data, -request.priority):
             self.df.log(request, self.spider)
             # The worker that fetches the article may never see this listing: the store gets
@@ -148,10 +164,18 @@ class SharedScheduler(Scheduler):
             return None
         if data is None:
             return None
-        request = self.queue._decode_request(data)
+        request = self.decode(data)
         self.leased[request_id(data)] = request
         self.stats.inc_value("scheduler/dequeued/redis")
         return request
+
+    def encode(self, request: Request) -> bytes:
+        """A request as the queue stores it (what scrapy-redis's queues do, through public
+        parts: Request.to_dict and the queue's serializer)."""
+        return self.queue.serializer.dumps(request.to_dict(spider=self.spider))
+
+    def decode(self, data: bytes) -> Request:
+        return request_from_dict(self.queue.serializer.loads(data), spider=self.spider)
 
     def _redis_down(self, exc: Exception, doing: str) -> None:
         self.stats.inc_value("distributed/redis_errors")
@@ -187,21 +211,21 @@ class SharedScheduler(Scheduler):
                 deferred_from_coro(self.crawler.engine.close_spider_async(reason=OUTAGE_REASON))
             return
         self._redis_back()
-        slot = self.crawler.engine._slot
+        slot = engine_slot(self.crawler.engine)
         if slot is not None and self.frontier.pending():
             slot.nextcall.schedule()  # others' requests: fetch them now, not at the engine's 5 s tick
 
     def ack(self) -> None:
         """Release the leases of requests the engine is done with, once the store holds (or
         has dead-lettered) every article accepted up to then."""
-        slot = self.crawler.engine._slot  # its in-progress set: the engine's own bookkeeping
+        slot = engine_slot(self.crawler.engine)
         in_progress = slot.inprogress if slot is not None else set()
-        accepted = self.stats.get_value("mongo/accepted", 0)
+        accepted = self.store.accepted if self.store is not None else 0
         for lease, request in list(self.leased.items()):
             if request not in in_progress:
                 del self.leased[lease]
                 self.done.append((lease, accepted))
-        durable = self.stats.get_value("mongo/durable_upto", 0)
+        durable = self.durable_upto if self.store is not None else accepted
         ready = [lease for lease, mark in self.done if mark <= durable]
         totals = {name: self.stats.get_value(name, 0) for name in CRAWL_COUNTERS}
         self.frontier.ack(ready, {name: value - self.pushed.get(name, 0) for name, value in totals.items()})
@@ -239,13 +263,10 @@ class SharedScheduler(Scheduler):
             raise DontCloseSpider
 
     def store_listings(self, listings: dict[str, set[str]]) -> None:
-        settings = self.crawler.settings
-        uri = mongo_uri_from_env(settings.get("MONGO_URI"))
-        if not listings or not uri:
+        if not listings or self.store is None:
             return
         try:
-            with connect(uri) as client:
-                changed = add_listings(client[settings.get("MONGO_DATABASE", "news")], listings)
+            changed = add_listings(self.store.db, listings)
         except PyMongoError as exc:
             logger.error("could not record the categories of %d duplicate links: %s", len(listings), exc)
             return

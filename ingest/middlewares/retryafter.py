@@ -36,7 +36,7 @@ class RetryAfterMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> RetryAfterMiddleware:
-        return cls(crawler, crawler.settings.getfloat("RETRY_AFTER_MAX", 600.0))
+        return cls(crawler, crawler.settings.getfloat("RETRY_AFTER_MAX"))
 
     async def process_request(self, request: Any) -> None:
         wait = self.not_before.get(urlsplit(request.url).netloc, 0.0) - time.monotonic()

@@ -17,6 +17,10 @@ DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
 
 
 class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Overrides Scrapy's private _parse_robots and _robots_error and sets its _parsers (no
+    public hook exists for a robots.txt that cannot be fetched); tests/test_scrapy_contracts.py
+    fails loudly when an upgrade changes them."""
+
     async def _parse_robots(self, response: Any, netloc: str, request: Any) -> None:
         if response.status >= 500:
             self._unreachable(netloc, f"HTTP {response.status}")

@@ -88,7 +88,7 @@ class WebhookAlert(QualityTemplates):
     @classmethod
     def from_crawler_kwargs(cls, crawler: Any) -> dict[str, Any]:
         return {"url": crawler.settings.get("INGEST_ALERT_WEBHOOK_URL"),
-                "timeout": crawler.settings.getfloat("INGEST_ALERT_TIMEOUT", 10.0)}
+                "timeout": crawler.settings.getfloat("INGEST_ALERT_TIMEOUT")}
 
     def run_action(self) -> None:
         text = self.render_template(TEMPLATE).strip()
@@ -124,7 +124,7 @@ class EmailAlert(QualityTemplates, SendEmail):
                           "password": settings.get("SPIDERMON_SMTP_PASSWORD"),
                           "tls": settings.getbool("SPIDERMON_SMTP_ENFORCE_TLS"),
                           "ssl": settings.getbool("SPIDERMON_SMTP_ENFORCE_SSL"),
-                          "timeout": settings.getfloat("INGEST_ALERT_TIMEOUT", 10.0)}
+                          "timeout": settings.getfloat("INGEST_ALERT_TIMEOUT")}
         return kwargs
 
     def send_message(self, message: Message, **kwargs: Any) -> None:
@@ -162,7 +162,7 @@ class PrometheusMetrics(Action):
     def from_crawler_kwargs(cls, crawler: Any) -> dict[str, Any]:
         return {"directory": crawler.settings.get("INGEST_METRICS_DIR"),
                 "gateway": crawler.settings.get("INGEST_METRICS_PUSHGATEWAY"),
-                "timeout": crawler.settings.getfloat("INGEST_ALERT_TIMEOUT", 10.0)}
+                "timeout": crawler.settings.getfloat("INGEST_ALERT_TIMEOUT")}
 
     def run_action(self) -> None:
         quality = self.data.quality

@@ -21,7 +21,7 @@ from ingest.items import ArticleItem
 from ingest.monitors.checks import Thresholds, compare
 from ingest.monitors.figures import RunFigures, run_figures
 from ingest.monitors.history import recent_runs, save_report
-from ingest.store.client import connect, mongo_uri_from_env
+from ingest.store.crawlstore import CrawlStore
 from pipelines.validate import InvalidArticle
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class RunMonitoring(Spidermon):
         super().__init__(crawler, **kwargs)
         settings = crawler.settings
         self.thresholds = Thresholds.from_settings(settings)
-        self.figures = RunFigures(min_copies=settings.getint("INGEST_MONITOR_MIN_COPIES", 3))
+        self.figures = RunFigures(min_copies=settings.getint("INGEST_MONITOR_MIN_COPIES"))
         self.report: dict[str, Any] | None = None
         self.cpu_seconds = 0.0
 
@@ -61,10 +61,8 @@ class RunMonitoring(Spidermon):
 
     def engine_stopped(self) -> None:
         started = time.process_time()
-        settings = self.crawler.settings
-        uri = mongo_uri_from_env(settings.get("MONGO_URI"))
-        client = connect(uri) if uri else None
-        db = client[settings.get("MONGO_DATABASE", "news")] if client is not None else None
+        store = self.crawler.get_extension(CrawlStore)  # closed after this, at engine_stopped too
+        db = store.db if store is not None else None
         try:
             try:
                 self.report = self.build_report(self.crawler.spider, db)
@@ -79,9 +77,6 @@ class RunMonitoring(Spidermon):
                                                                "cpu_seconds": round(self.cpu_seconds, 4)})
         except PyMongoError as exc:
             logger.error("quality monitors: could not save the report: %s", exc)
-        finally:
-            if client is not None:
-                client.close()
 
     def build_report(self, spider: Any, db: Database | None) -> dict[str, Any] | None:
         stats = self.crawler.stats

@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlparse
 
 from ingest.extract.article import ExtractionRules
 
-PROFILE_DIR = Path(__file__).parent
+# A Traversable, not a Path: the package may be imported from a zipped egg (scrapyd).
+PROFILE_DIR = files(__package__)
 ENTRY_POINTS = frozenset({"listings", "sitemap", "feed", "rest"})
 
 
@@ -67,12 +70,12 @@ class SiteProfile:
 
 
 def available_profiles() -> list[str]:
-    return sorted(p.stem for p in PROFILE_DIR.glob("*.toml"))
+    return sorted(p.name.removesuffix(".toml") for p in PROFILE_DIR.iterdir() if p.name.endswith(".toml"))
 
 
 def load_profile(name_or_path: str) -> SiteProfile:
     """A bundled profile by name (`iranfreedom`) or any TOML file by path."""
-    path = Path(name_or_path)
+    path: Path | Traversable = Path(name_or_path)
     if path.suffix != ".toml":
         path = PROFILE_DIR / f"{name_or_path}.toml"
     if not path.is_file():
@@ -83,7 +86,7 @@ def load_profile(name_or_path: str) -> SiteProfile:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{path}: {exc}") from exc
-    return profile_from_mapping(data, default_name=path.stem)
+    return profile_from_mapping(data, default_name=path.name.removesuffix(".toml"))
 
 
 def profile_from_mapping(data: dict[str, Any], default_name: str) -> SiteProfile:

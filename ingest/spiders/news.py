@@ -30,8 +30,7 @@ from ingest.extract.version import extractor_version
 from ingest.extraction_workers import ExtractionWorkers
 from ingest.items import ArticleItem, ListingUpdate
 from ingest.sites import ENTRY_POINTS, ProfileError, SiteProfile, load_profile
-from ingest.store.client import connect, mongo_uri_from_env
-from ingest.store.queries import known_articles
+from ingest.store.crawlstore import CrawlStore
 from ingest.text import collapse_spaces
 
 # Where a listing's article links are not: menus, sidebars ("Recent Posts"), footers.
@@ -142,12 +141,10 @@ class NewsSpider(scrapy.Spider):
 
     def load_known(self) -> None:
         """Stored articles of this site, for an incremental or resumed run."""
-        settings = self.crawler.settings
-        uri = mongo_uri_from_env(settings.get("MONGO_URI"))
-        if self.full or not uri or not settings.getbool("INGEST_INCREMENTAL", True):
+        store = self.crawler.get_extension(CrawlStore)
+        if self.full or store is None or not self.crawler.settings.getbool("INGEST_INCREMENTAL"):
             return
-        with connect(uri) as client:
-            self.known = known_articles(client[settings.get("MONGO_DATABASE", "news")], self.profile.name)
+        self.known = store.known_articles(self.profile.name)
         self.logger.info("%s run: %d stored URLs of %s known",
                          "resumed" if self.resume else "incremental", len(self.known), self.profile.name)
 
@@ -336,14 +333,14 @@ class NewsSpider(scrapy.Spider):
         """Whether an incremental run has seen enough stored articles in this listing (newest
         first) to stop paginating it."""
         self.known_listed[key] += known_here
-        stop_after = self.crawler.settings.getint("INGEST_STOP_AFTER_KNOWN", 10)
+        stop_after = self.crawler.settings.getint("INGEST_STOP_AFTER_KNOWN")
         if self.known and not self.resume and stop_after and self.known_listed[key] >= stop_after:
             self.crawler.stats.inc_value("incremental/pagination_stopped")
             return True
         return False
 
     def _due_for_refresh(self, stored: dict[str, Any]) -> bool:
-        days = self.crawler.settings.getfloat("INGEST_REFRESH_DAYS", 3.0)
+        days = self.crawler.settings.getfloat("INGEST_REFRESH_DAYS")
         published = stored.get("published_at")
         return bool(days and published and published >= datetime.now(timezone.utc) - timedelta(days=days))
 

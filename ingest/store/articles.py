@@ -18,8 +18,8 @@ from pymongo import InsertOne, ReplaceOne, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
-from ingest.store.client import ARTICLES, REVISIONS, find_by_values
-from ingest.store.counts import apply_change, categories_of, changes_of
+from ingest.store.client import ARTICLES, REVISIONS, RUNS, find_by_values
+from ingest.store.counts import apply_change, categories_of, changes_of, ensure_counts
 from ingest.store.queries import as_datetime, epoch_ms
 
 # Fields that define an article's content: a change in any of them is a new revision.
@@ -281,3 +281,13 @@ def stored_by_url(db: Database, urls: list[str],
             for doc in find_by_values(db[ARTICLES], key, chunk, projection):
                 found.setdefault(doc[key], by_id.setdefault(doc["_id"], doc))
     return found
+
+
+def remove_site(db: Database, site: str) -> int:
+    """Delete a site's articles, their revisions and the site's run records; the counts are
+    built afresh. Returns how many articles were removed."""
+    removed = db[ARTICLES].delete_many({"site": site}).deleted_count
+    db[REVISIONS].delete_many({"site": site})
+    db[RUNS].delete_many({"site": site})
+    ensure_counts(db, rebuild=True)
+    return removed

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -32,28 +31,46 @@ def redact_uri(uri: str) -> str:
     return f"{scheme}{separator}{shown.split('?', 1)[0]}"
 
 
-def mongo_uri_from_env(settings_uri: str | None = None) -> str | None:
-    return settings_uri or os.environ.get("MONGO_URI") or None
+# Which query shapes the store is given: "auto" asks the server; "mongodb" gives MongoDB's
+# (what a real MongoDB receives, runnable on the embedded server too, only slower);
+# "embedded" gives the shapes the embedded nx-27017 answers fast and right.
+DIALECTS = ("auto", "mongodb", "embedded")
 
 
-def connect(uri: str, **options: Any) -> pymongo.MongoClient:
+class StoreClient(pymongo.MongoClient):
+    """A MongoClient that knows which query dialect its server is given."""
+
+    def __init__(self, uri: str, dialect: str = "auto", **options: Any) -> None:
+        if dialect not in DIALECTS:
+            raise ValueError(f"unknown store dialect {dialect!r}; known: {', '.join(DIALECTS)}")
+        self.dialect = dialect
+        super().__init__(uri, **options)
+
+
+def connect(uri: str, dialect: str = "auto", **options: Any) -> StoreClient:
     options.setdefault("tz_aware", True)
     options.setdefault("serverSelectionTimeoutMS", 10_000)
     options.setdefault("appname", "ingest")
-    return pymongo.MongoClient(uri, **options)
+    return StoreClient(uri, dialect, **options)
 
 
-_EMBEDDED: dict[Any, bool] = {}  # by server address: a property of the server, asked once
+def server_is_embedded(client: pymongo.MongoClient) -> bool:
+    """Whether the server is the embedded nx-27017."""
+    return client.admin.command("buildInfo").get("process") == "nx_27017"
 
 
 def is_embedded_server(db: Database) -> bool:
-    """Whether the server is the embedded nx-27017, whose query plans differ from MongoDB's
-    where it matters: it answers {field: {$in: [...]}} by scanning the collection (a
-    json_each subquery per row), and loses $text matches in aggregations."""
-    address = db.client.address
-    if address not in _EMBEDDED:
-        _EMBEDDED[address] = db.client.admin.command("buildInfo").get("process") == "nx_27017"
-    return _EMBEDDED[address]
+    """Whether the store is given the embedded nx-27017's query shapes: its query plans
+    differ from MongoDB's where it matters: it answers {field: {$in: [...]}} by scanning
+    the collection (a json_each subquery per row), and loses $text matches in
+    aggregations. The client's dialect decides; "auto" asks the server (once a client)."""
+    client = db.client
+    dialect = client.dialect if isinstance(client, StoreClient) else "auto"
+    if dialect == "auto":
+        dialect = "embedded" if server_is_embedded(client) else "mongodb"
+        if isinstance(client, StoreClient):
+            client.dialect = dialect
+    return dialect == "embedded"
 
 
 def find_by_values(collection: Collection, field: str, values: Iterable[Any],
