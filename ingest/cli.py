@@ -305,9 +305,15 @@ def _page_files(paths: Sequence[Path]) -> Iterator[Path]:
             yield path
 
 
+# `extract` exits with the number of pages that failed, up to this (shells keep 126+).
+MAX_EXIT_FAILURES = 125
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
-    """Saved pages -> JSON Lines, with the crawl's extractor and date parsing."""
+    """Saved pages -> JSON Lines, with the crawl's extractor and date parsing. Exit status:
+    how many pages failed (each also gets a line with its "error")."""
     import json
+    import traceback
 
     from ingest.dates import parse_datetime
     from ingest.evaluate import read_page
@@ -331,9 +337,14 @@ def cmd_extract(args: argparse.Namespace) -> int:
     for index, path in enumerate(files, 1):
         try:
             fields = extract_article(read_page(path), args.url or "", rules)
-        except (OSError, ExtractionError) as exc:
+        except Exception as exc:  # one page's failure costs that page only: a line says why
             failures += 1
-            print(f"error: {path}: {exc}", file=sys.stderr)
+            reason = str(exc) if isinstance(exc, (OSError, ExtractionError)) else f"{type(exc).__name__}: {exc}"
+            print(f"error: {path}: {reason}", file=sys.stderr)
+            if not isinstance(exc, (OSError, ExtractionError)):
+                traceback.print_exc(file=sys.stderr)
+            out.write(json.dumps({"file": str(path), "url": args.url or None, "error": reason},
+                                 ensure_ascii=False) + "\n")
             continue
         published = parse_datetime(fields["published_raw"] or "", timezone=tz)
         modified = parse_datetime(fields["modified_raw"] or "", timezone=tz)
@@ -352,18 +363,25 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if args.output:
         out.close()
     print(f"{len(files) - failures} pages extracted, {failures} failed", file=sys.stderr)
-    return 1 if failures == len(files) else 0
+    return min(failures, MAX_EXIT_FAILURES)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from ingest.evaluate import report
+    from ingest.evaluate import find_truth, report
 
     try:
-        for line in report(args.folders, compare=not args.no_compare):
-            print(line, flush=True)
-    except FileNotFoundError as exc:
+        for folder in args.folders:
+            find_truth(folder)
+    except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    per_page = open(args.pages, "w", encoding="utf-8") if args.pages else None
+    try:
+        for line in report(args.folders, compare=not args.no_compare, per_page=per_page):
+            print(line, flush=True)
+    finally:
+        if per_page is not None:
+            per_page.close()
     return 0
 
 
@@ -462,6 +480,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("folders", nargs="+", type=Path,
                           help="folders holding html/ and ground-truth.json or truth.json")
     evaluate.add_argument("--no-compare", action="store_true", help="skip trafilatura and htmldate")
+    evaluate.add_argument("--pages", metavar="FILE", type=Path,
+                          help="also write each page's scores per extractor here (JSON Lines)")
     evaluate.set_defaults(func=cmd_eval)
 
     serve = sub.add_parser("serve", help="read-only web app: search, articles, revisions, stats, JSON")

@@ -69,7 +69,7 @@ def generic_body(root: HtmlElement, captions: list[dict], title: str | None = No
     import trafilatura
 
     text = trafilatura.extract(copy.deepcopy(root), include_comments=False, include_images=False,
-                               favor_precision=False, fast=True) or ""
+                               favor_precision=False, fast=False) or ""
     caption_texts = [c["text"] for c in captions] + [c["alt"] for c in captions if c["alt"]]
     noise = page_noise_texts(root, scope)
     lines = [LIST_MARK.sub("", collapse_spaces(raw)) for raw in text.split("\n")]
@@ -77,14 +77,22 @@ def generic_body(root: HtmlElement, captions: list[dict], title: str | None = No
         # trafilatura drops zero-width joiners, which Persian words need: take the page's text
         page_text = {_without_joiners(block): block for _tag, block in iter_blocks(root)}
         lines = [page_text.get(_without_joiners(line), line) for line in lines]
-    paragraphs = [
-        line for line in lines
-        if line and not any(near_duplicate(line, caption) for caption in caption_texts)
-        and not is_boilerplate_line(line, title)
-        and not any(line in box for box in noise)
-    ]
+    lines = [line for line in lines
+             if line and not any(near_duplicate(line, caption) for caption in caption_texts)
+             and not is_boilerplate_line(line, title)]
+    noise = _boxes_not_holding(noise, lines)
+    paragraphs = [line for line in lines if not any(line in box for box in noise)]
     html = "\n".join(f"<p>{escape(p)}</p>" for p in paragraphs)
     return Body(paragraphs, f"<div>{html}</div>" if html else "")
+
+
+def _boxes_not_holding(boxes: list[str], lines: list[str]) -> list[str]:
+    """The noise boxes that do not hold most of the text: a box marked as noise that holds
+    the bulk of what the extractor found (a blog widget, a lightbox, a header wrapping the
+    whole post) is where the article is, not noise beside it."""
+    total = sum(len(line) for line in lines)
+    return [box for box in boxes
+            if sum(len(line) for line in lines if line in box) < MAIN_SHARE * total]
 
 
 def _paragraph_weight(element: HtmlElement) -> int:
@@ -122,6 +130,8 @@ def _without_joiners(text: str) -> str:
 
 LIST_MARK = re.compile(r"^[-•*]\s+")
 MAX_NOISE_BOX = 3000
+# A noise box holding this share of the extracted text is the article itself.
+MAIN_SHARE = 0.5
 
 
 def page_noise_texts(root: HtmlElement, scope: HtmlElement | None = None) -> list[str]:

@@ -179,16 +179,68 @@ def extract_source_id(root: HtmlElement, url: str, url_id_pattern: str | None = 
 
 def extract_title(root: HtmlElement, scope: HtmlElement, structured: StructuredData,
                   title_selectors: tuple[str, ...] = ()) -> str | None:
+    """The headline. A theme's headline element first; otherwise the heading the page's
+    <title> repeats (titles are "headline - section - site"), so that a logo, site or
+    section name in an <h1> ("Sport", "Latest News") is not taken for it."""
     element = first(root, title_selectors + selectors.TITLE)
-    if element is None:
-        element = first(scope, ["h1"])
     if element is not None and text_of(element):
         return text_of(element)
+    page_title = text_of(root.find(".//title"))
+    if len(page_title) > MAX_TITLE_CHARS:  # a <title> left open swallows the page
+        page_title = ""
+    heading = _heading_in_title(root, page_title) if page_title else None
+    if heading:
+        return heading
+    h1 = text_of(first(scope, ["h1"]))
+    if h1 and not (page_title and _is_part_name(h1, page_title)):
+        return h1
     for candidate in (meta_content(root, "meta[property='og:title']"), structured.headline):
-        if candidate:
+        if candidate and not (page_title and _is_part_name(candidate, page_title)):
             return candidate
-    title = text_of(root.find(".//title"))
-    return re.split(r"\s+[-|–—»·]\s+", title)[0] if title else None
+    return _longest_segment(page_title) or h1 or None
+
+
+MAX_TITLE_CHARS = 300
+TITLE_SEPARATORS = re.compile(r"\s+[-|–—»·:]+\s+|\s*[|»]\s*|:\s+|_")
+_WORD = re.compile(r"\w+")
+_HEADINGS = ("//h1 | //h2 | //h3 | //h4 | //*[contains(@class, 'title') or contains(@class, 'headline')"
+             " or contains(@class, 'Title') or contains(@class, 'Headline') or contains(@id, 'title')"
+             " or contains(@id, 'headline')]")
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def _longest_segment(page_title: str) -> str:
+    segments = [collapse_spaces(s) for s in TITLE_SEPARATORS.split(page_title)]
+    return max(segments, key=lambda s: len(s.split()), default="")
+
+
+def _is_part_name(text: str, page_title: str) -> bool:
+    """A site or section name: a few words that make up a small part of the <title>."""
+    words, title_words = _words(text), set(_words(page_title))
+    longest = _words(_longest_segment(page_title))
+    return bool(words) and all(w in title_words for w in words) and len(words) < 0.5 * len(longest)
+
+
+def _heading_in_title(root: HtmlElement, page_title: str) -> str | None:
+    """The heading (h1-h4, or an element whose class says title or headline) whose words the
+    <title> holds, the one holding most of them; at least half of the title's longest part."""
+    title_words = set(_words(page_title))
+    needed = 0.5 * len(_words(_longest_segment(page_title)))
+    best, best_hits = None, 0
+    for element in root.xpath(_HEADINGS):
+        if element.tag in ("title", "meta", "head", "html", "body"):
+            continue
+        text = text_of(element)
+        if not text or len(text) > MAX_TITLE_CHARS:
+            continue
+        words = _words(text)
+        hits = sum(w in title_words for w in words)
+        if hits >= max(needed, 2) and hits >= 0.8 * len(words) and hits > best_hits:
+            best, best_hits = text, hits
+    return best
 
 
 def link_texts(scope: HtmlElement, rel_token: str, exact: bool = False) -> list[str]:
