@@ -256,18 +256,53 @@ def link_texts(scope: HtmlElement, rel_token: str, exact: bool = False) -> list[
 
 
 def extract_authors(root: HtmlElement, scope: HtmlElement, structured: StructuredData) -> list[str]:
+    """Names of people. Bylines are split ("A, B and C, CNN" -> A, B, C; the outlet dropped),
+    and a selector that finds link texts which are not names (tags, "Printer-friendly
+    version", a donation link) or more links than a byline holds is not taken."""
     if structured.authors:
-        return _unique(structured.authors)
-    names: list[str] = []
-    for css in selectors.AUTHOR:
-        names.extend(text_of(e) for e in select(scope, css))
+        names = person_names(structured.authors)
         if names:
-            break
-    if not names:
-        meta = meta_content(root, "meta[name='author']", "meta[property='article:author']")
-        if meta and not meta.startswith("http"):
-            names = [meta]
-    return _unique(re.sub(r"^(by|von|par|por)\s+", "", n, flags=re.I) for n in names if n)
+            return names
+    for css in selectors.AUTHOR:
+        found = [text_of(e) for e in select(scope, css)]
+        found = [text for text in found if text]
+        if not found or len(found) > MAX_BYLINE_LINKS:
+            continue
+        names = person_names(found)
+        if names:
+            return names
+    meta = meta_content(root, "meta[name='author']", "meta[property='article:author']")
+    if meta and not meta.startswith("http"):
+        return person_names([meta])
+    return []
+
+
+MAX_BYLINE_LINKS = 6
+BYLINE_PREFIX = re.compile(r"^(?:(?:written|posted|reported)\s+)?(?:by|von|par|por|door|di)\s*:?\s+", re.I)
+NAME_SEPARATORS = re.compile(r"\s*(?:,|;|&|\band\b|\bund\b|\bet\b|\by\b)\s*")
+# Link texts found in author boxes that never name a person.
+NOT_A_NAME = re.compile(
+    r"\b(?:version|printer|print|email|e-mail|share|comments?|tags?|donate|paypal|subscribe|follow|"
+    r"twitter|facebook|home|more|view|posts|profile|contact|rss)\b|[@/:\d]", re.I)
+# A part of a byline with several names that is the outlet or a desk ("..., CNN").
+OUTLET = re.compile(
+    r"^[A-Z0-9.&-]{2,6}$|\b(?:staff|news|press|agency|wire|service|desk|times|post|herald)\b", re.I)
+MAX_NAME_WORDS = 5
+
+
+def person_names(texts: list[str]) -> list[str]:
+    """The people named in byline texts, in order, once each."""
+    names: list[str] = []
+    for text in texts:
+        text = BYLINE_PREFIX.sub("", collapse_spaces(text))
+        parts = [part.strip(" .-–—|") for part in NAME_SEPARATORS.split(text)]
+        parts = [part for part in parts
+                 if part and len(part.split()) <= MAX_NAME_WORDS and not NOT_A_NAME.search(part)
+                 and any(ch.isalpha() for ch in part)]
+        if len(parts) > 1:
+            parts = [part for part in parts if not OUTLET.search(part)] or parts[:1]
+        names.extend(parts)
+    return _unique(names)
 
 
 def _unique(values: Any) -> list[str]:
