@@ -33,7 +33,7 @@ class ExtractionError(ValueError):
 
 # C0 control characters other than tab and line breaks, and the two non-characters: XML
 # cannot hold them, so a tree carrying one breaks serializers (trafilatura's among them).
-CONTROL_CHARACTERS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF])
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
 
 
@@ -67,7 +67,7 @@ def parse_html(html: str | bytes, content_type: str | None = None) -> HtmlElemen
     dropped: they are never text, and no part of the page is lost to one."""
     if isinstance(html, bytes):
         html = decode_html(html, content_type)[0]
-    html = html.translate(CONTROL_CHARACTERS)
+    html = CONTROL_CHARACTERS.sub("", html)
     if not html.strip():
         raise ExtractionError("empty document")
     try:
