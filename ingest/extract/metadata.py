@@ -290,6 +290,15 @@ OUTLET = re.compile(
 MAX_NAME_WORDS = 5
 
 
+NAME_PARTICLES = frozenset("van von der den de del della di da du la le ten ter bin ibn al el y e".split())
+
+
+def _capitalized(name: str) -> bool:
+    """Names are capitalized word by word (in scripts with case): "Send to a friend" or a
+    tag like "drought" is not one."""
+    return all(not word[0].islower() or word in NAME_PARTICLES for word in name.split())
+
+
 def person_names(texts: list[str]) -> list[str]:
     """The people named in byline texts, in order, once each."""
     names: list[str] = []
@@ -298,7 +307,7 @@ def person_names(texts: list[str]) -> list[str]:
         parts = [part.strip(" .-–—|") for part in NAME_SEPARATORS.split(text)]
         parts = [part for part in parts
                  if part and len(part.split()) <= MAX_NAME_WORDS and not NOT_A_NAME.search(part)
-                 and any(ch.isalpha() for ch in part)]
+                 and any(ch.isalpha() for ch in part) and _capitalized(part)]
         if len(parts) > 1:
             parts = [part for part in parts if not OUTLET.search(part)] or parts[:1]
         names.extend(parts)
