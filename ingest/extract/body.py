@@ -62,13 +62,35 @@ def find_body_container(scope: HtmlElement, excluded: set[HtmlElement],
             if len(outermost) > 1 and all(e.tag == "p" for e in outermost):
                 return _joined(outermost)
         if candidates:
-            return max(candidates, key=_paragraph_weight)
+            best = max(candidates, key=_paragraph_weight)
+            parts = _continuations(best, excluded)
+            return _joined(parts) if len(parts) > 1 else best
     return None
 
 
+def _continuations(container: HtmlElement, excluded: set[HtmlElement]) -> list[HtmlElement]:
+    """The container and its siblings of the same tag whose classes are among its own and
+    name a body ("article_body"), in page order: an article that an ad or a pull quote
+    splits into two boxes of one kind. Layout classes ("main-wrapper") do not count."""
+    parent = container.getparent()
+    classes = set((container.get("class") or "").split())
+    if parent is None or not classes:
+        return [container]
+
+    def continues(element: HtmlElement) -> bool:
+        own = set((element.get("class") or "").split())
+        return (element.tag == container.tag and bool(own) and own <= classes
+                and any(BODY_CLASS.search(name) for name in own) and element not in excluded)
+
+    return [e for e in parent if e is container or continues(e)]
+
+
+BODY_CLASS = re.compile(r"body|text|content|story|article", re.I)
+
+
 def _joined(elements: list[HtmlElement]) -> HtmlElement:
-    """One container holding copies of the paragraphs a theme marks one by one as the
-    article's body (itemprop=articleBody on each <p>, split up by ads and boxes)."""
+    """One container holding copies of the parts of an article body that a theme splits
+    (itemprop=articleBody on each <p>, boxes of one class around an ad)."""
     wrapper = lxml.html.Element("div")
     for element in elements:
         part = copy.deepcopy(element)
