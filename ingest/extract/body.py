@@ -169,18 +169,22 @@ def _link_texts(root: HtmlElement) -> set[str]:
 
 def _main_text(root: HtmlElement) -> str:
     """trafilatura's main text: its fast mode, and its full mode (which weighs readability's
-    and jusText's answers too) where the fast answer is short, made of layout tables, or
-    holds page furniture (navigation, forms, footers) that full mode would clean."""
+    and jusText's answers too) where the fast answer is empty, made of layout tables, holds
+    page furniture (navigation, forms, footers) that full mode would clean, or is short on
+    a page laid out in tables (elsewhere full mode's longer answers are mostly wrong)."""
     import trafilatura
     from trafilatura.external import SANITIZED_XPATH
 
     found = trafilatura.bare_extraction(root, include_comments=False, fast=True)
     body = found.body if found is not None else None
-    if body is not None and len(found.text or "") >= SHORT_TEXT and body.xpath(".//p//text()") \
-            and len(body.findall(".//table")) <= len(body.findall(".//p")) \
-            and not body.xpath(SANITIZED_XPATH):
-        return found.text or ""
-    return trafilatura.extract(root, include_comments=False, fast=False) or ""
+    text = (found.text or "") if found is not None else ""
+    deficient = (body is None or not text or not body.xpath(".//p//text()")
+                 or len(body.findall(".//table")) > len(body.findall(".//p"))
+                 or bool(body.xpath(SANITIZED_XPATH)))
+    short_in_tables = len(text) < SHORT_TEXT and len(root.xpath("//table")) > len(root.xpath("//p"))
+    if deficient or short_in_tables:
+        return trafilatura.extract(root, include_comments=False, fast=False) or ""
+    return text
 
 
 SHORT_TEXT = 500
