@@ -170,8 +170,9 @@ def _link_texts(root: HtmlElement) -> set[str]:
 def _main_text(root: HtmlElement) -> str:
     """trafilatura's main text: its fast mode, and its full mode (which weighs readability's
     and jusText's answers too) where the fast answer is empty, made of layout tables, holds
-    page furniture (navigation, forms, footers) that full mode would clean, or is short on
-    a page laid out in tables (elsewhere full mode's longer answers are mostly wrong)."""
+    page furniture (navigation, forms, footers) that full mode would clean, holds no line
+    of prose (a fixtures table, a link list), or is short on a page laid out in tables
+    (elsewhere full mode's longer answers to short pages were mostly wrong)."""
     import trafilatura
     from trafilatura.external import SANITIZED_XPATH
 
@@ -182,12 +183,15 @@ def _main_text(root: HtmlElement) -> str:
                  or len(body.findall(".//table")) > len(body.findall(".//p"))
                  or bool(body.xpath(SANITIZED_XPATH)))
     short_in_tables = len(text) < SHORT_TEXT and len(root.xpath("//table")) > len(root.xpath("//p"))
-    if deficient or short_in_tables:
+    no_prose = not any(len(line.split()) >= PROSE_WORDS for line in text.split("\n"))
+    if deficient or short_in_tables or no_prose:
         return trafilatura.extract(root, include_comments=False, fast=False) or ""
     return text
 
 
 SHORT_TEXT = 500
+# A fast answer without one line this long is a list (fixtures, links), not an article.
+PROSE_WORDS = 15
 
 
 def _boxes_not_holding(boxes: list[str], lines: list[str]) -> list[str]:
