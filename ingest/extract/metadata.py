@@ -203,9 +203,10 @@ def extract_title(root: HtmlElement, scope: HtmlElement, structured: StructuredD
 MAX_TITLE_CHARS = 300
 TITLE_SEPARATORS = re.compile(r"\s+[-|–—»·:]+\s+|\s*[|»]\s*|:\s+|_")
 _WORD = re.compile(r"\w+")
-_HEADINGS = ("//h1 | //h2 | //h3 | //h4 | //*[contains(@class, 'title') or contains(@class, 'headline')"
-             " or contains(@class, 'Title') or contains(@class, 'Headline') or contains(@id, 'title')"
-             " or contains(@id, 'headline')]")
+# Where headlines are: heading elements first, then elements whose class or id says so.
+_HEADINGS = ("//h1 | //h2 | //h3 | //h4",
+             "//*[contains(@class, 'title') or contains(@class, 'headline') or contains(@class, 'Title')"
+             " or contains(@class, 'Headline') or contains(@id, 'title') or contains(@id, 'headline')]")
 
 
 def _words(text: str) -> list[str]:
@@ -225,22 +226,26 @@ def _is_part_name(text: str, page_title: str) -> bool:
 
 
 def _heading_in_title(root: HtmlElement, page_title: str) -> str | None:
-    """The heading (h1-h4, or an element whose class says title or headline) whose words the
-    <title> holds, the one holding most of them; at least half of the title's longest part."""
+    """The heading (h1-h4, else an element whose class says title or headline) whose words
+    the <title> holds, the one holding most of them; at least half of the title's longest
+    part."""
     title_words = set(_words(page_title))
     needed = 0.5 * len(_words(_longest_segment(page_title)))
-    best, best_hits = None, 0
-    for element in root.xpath(_HEADINGS):
-        if element.tag in ("title", "meta", "head", "html", "body"):
-            continue
-        text = text_of(element)
-        if not text or len(text) > MAX_TITLE_CHARS:
-            continue
-        words = _words(text)
-        hits = sum(w in title_words for w in words)
-        if hits >= max(needed, 2) and hits >= 0.8 * len(words) and hits > best_hits:
-            best, best_hits = text, hits
-    return best
+    for xpath in _HEADINGS:
+        best, best_hits = None, 0
+        for element in root.xpath(xpath):
+            if element.tag in ("title", "meta", "head", "html", "body"):
+                continue
+            text = text_of(element)
+            if not text or len(text) > MAX_TITLE_CHARS:
+                continue
+            words = _words(text)
+            hits = sum(w in title_words for w in words)
+            if hits >= max(needed, 2) and hits >= 0.8 * len(words) and hits > best_hits:
+                best, best_hits = text, hits
+        if best:
+            return best
+    return None
 
 
 def link_texts(scope: HtmlElement, rel_token: str, exact: bool = False) -> list[str]:
