@@ -280,13 +280,13 @@ def bench(n_articles: int, runs: int, extract_pages: int, mongo_uri: str | None,
             store_dir = work / f"store-{n_articles}-{run}"
             with EmbeddedMongo(store_dir) as store:
                 result = measure_ours(server.base_url, store.uri, "bench", work / f"data-{n_articles}-{run}",
-                                      store.process.pid if store.process else None)
+                                      store.server_pid)
             _check_stored(result, n_articles)
             record("(b) ours, embedded store", result)
             if extract_processes:
                 with EmbeddedMongo(f"{store_dir}-workers") as store:
                     result = measure_ours(server.base_url, store.uri, "bench", work / f"data-{n_articles}-{run}-w",
-                                          store.process.pid if store.process else None, extract_processes)
+                                          store.server_pid, extract_processes)
                 _check_stored(result, n_articles)
                 record(f"(b) ours, {extract_processes} extraction worker(s)", result)
             if mongo_uri:

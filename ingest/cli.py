@@ -6,16 +6,22 @@ import argparse
 import contextlib
 import logging
 import os
+import signal
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ingest.extract.article import ExtractionRules
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = Path("data")
 EXIT_LOCKED = 75  # EX_TEMPFAIL: a scheduler may simply try again later
+EXIT_QUALITY = 65  # EX_DATAERR: the run went through, but extracted worse than the site's usual
 SERVE_TIMEOUT_MS = 15_000  # any one store operation behind a web request
 CRAWL_CONFLICT = "crawl_conflict"  # ingest.distributed.scheduler's close reason
 
@@ -32,24 +38,47 @@ def _project_settings(overrides: dict[str, Any]) -> Any:
     return settings
 
 
+class StoreUnreachable(RuntimeError):
+    """The store did not answer when a command started; the message is one line, without
+    credentials."""
+
+
 @contextlib.contextmanager
-def mongo_store(uri: str | None, data_dir: Path) -> Iterator[str]:
-    """The MongoDB to use: the given URI, else an embedded server for the duration."""
-    from ingest.store.client import redact_uri
+def mongo_store(uri: str | None, data_dir: Path, overrides: dict[str, Any] | None = None) -> Iterator[str]:
+    """The MongoDB to use: the given URI, else the data folder's shared embedded server,
+    adopted or started, and left (stopped by its last user) at the end."""
+    from pymongo.errors import InvalidURI, PyMongoError
+
+    from ingest.store.client import connect, redact_uri
     from ingest.store.embedded import EmbeddedMongo
 
-    if uri:
-        print(f"store: {redact_uri(uri)}", file=sys.stderr)
-        yield uri
+    settings = _project_settings(overrides or {})
+    if not uri:
+        with EmbeddedMongo(data_dir, idle_timeout=settings.getfloat("INGEST_EMBEDDED_IDLE_SECONDS")) as server:
+            how = "joined the running" if server.adopted else "started an"
+            print(f"store: {how} embedded MongoDB-wire server at {server.uri} (pid {server.server_pid}, "
+                  f"data in {data_dir})", file=sys.stderr)
+            yield server.uri
         return
-    with EmbeddedMongo(data_dir) as server:
-        print(f"store: embedded MongoDB-wire server at {server.uri} (data in {data_dir})",
-              file=sys.stderr)
-        yield server.uri
+    shown = redact_uri(uri)
+    print(f"store: {shown}", file=sys.stderr)
+    seconds = settings.getfloat("MONGO_CONNECT_SECONDS")
+    started = time.monotonic()
+    try:
+        with connect(uri, serverSelectionTimeoutMS=int(seconds * 1000)) as client:
+            client.admin.command("ping")
+    except (InvalidURI, ValueError):  # pymongo's message may quote part of the URI
+        raise StoreUnreachable(f"the store URI {shown} is not a valid MongoDB URI (a user name "
+                               "or password must be escaped: urllib.parse.quote_plus)") from None
+    except PyMongoError as exc:  # its message may quote the URI: only its name is shown
+        raise StoreUnreachable(f"the store at {shown} could not be reached (tried for "
+                               f"{time.monotonic() - started:.1f}s: {type(exc).__name__})") from None
+    yield uri
 
 
-def run_crawl(spider_args: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
-    """One crawl in this process; returns its final stats."""
+def run_crawl(spider_args: dict[str, Any], settings: dict[str, Any], spider_cls: Any = None
+              ) -> dict[str, Any]:
+    """One crawl in this process (of the news spider, or `spider_cls`); returns its final stats."""
     from scrapy.crawler import CrawlerProcess
 
     from ingest.spiders.news import NewsSpider
@@ -57,7 +86,7 @@ def run_crawl(spider_args: dict[str, Any], settings: dict[str, Any]) -> dict[str
     process = CrawlerProcess(_project_settings(settings))
     if settings.get("INGEST_LOG_FILE"):  # in addition to stderr, which Scrapy keeps
         _also_log_to(Path(settings["INGEST_LOG_FILE"]), process.settings.get("LOG_LEVEL", "INFO"))
-    crawler = process.create_crawler(NewsSpider)
+    crawler = process.create_crawler(spider_cls or NewsSpider)
     process.crawl(crawler, **spider_args)
     process.start()
     return crawler.stats.get_stats()
@@ -72,7 +101,8 @@ def _also_log_to(path: Path, level: str) -> None:
 
 def crawl_exit_code(stats: dict[str, Any], max_error_rate: float = 0.2) -> int:
     """0 when the run finished healthy; 1 otherwise (for schedulers): interrupted, no article
-    link found at all, too many failed requests, or articles that could not be stored."""
+    link found at all, too many failed requests, or articles that could not be stored;
+    EXIT_QUALITY when it went through but the quality monitors flagged it."""
     if stats.get("finish_reason") != "finished":
         return 1
     # A worker of a shared crawl may have fetched only articles: the crawl's count decides.
@@ -89,6 +119,10 @@ def crawl_exit_code(stats: dict[str, Any], max_error_rate: float = 0.2) -> int:
         print(f"error: {stats['mongo/dead_lettered']} articles could not be stored "
               "(see the dead-letter folder)", file=sys.stderr)
         return 1
+    if stats.get("monitors/findings"):
+        for line in stats.get("monitors/finding_lines") or ():
+            print(f"quality: {line}", file=sys.stderr)
+        return EXIT_QUALITY
     return 0
 
 
@@ -97,7 +131,8 @@ def _crawl_settings(args: argparse.Namespace, uri: str) -> dict[str, Any]:
     # and a URI may carry a password.
     os.environ["MONGO_URI"] = uri
     settings: dict[str, Any] = {"MONGO_DATABASE": args.database,
-                                "DEAD_LETTER_DIR": str(args.data_dir / "dead-letter")}
+                                "DEAD_LETTER_DIR": str(args.data_dir / "dead-letter"),
+                                "INGEST_WARC_DIR": str(args.data_dir / "warc")}
     if args.log_file:
         args.log_file.parent.mkdir(parents=True, exist_ok=True)
         settings["INGEST_LOG_FILE"] = str(args.log_file)
@@ -114,11 +149,15 @@ def _set_overrides(args: argparse.Namespace) -> dict[str, str]:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
+    from ingest.monitors.checks import Thresholds
     from ingest.sites import ProfileError, load_profile
 
     try:
-        load_profile(args.site)
-    except ProfileError as exc:
+        profile = load_profile(args.site)
+        settings = _project_settings(_set_overrides(args))
+        settings.setdict(profile.settings, priority="spider")
+        Thresholds.from_settings(settings)  # the quality monitors' settings, checked up front
+    except (ProfileError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     spider_args: dict[str, Any] = {"site": args.site}
@@ -150,7 +189,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
                   "or set MONGO_URI", file=sys.stderr)
             return 2
         print(f"frontier: shared, in {redact_uri(shared_url)}", file=sys.stderr)
-        with mongo_store(uri, args.data_dir / "store") as store_uri:
+        with mongo_store(uri, args.data_dir / "store", _set_overrides(args)) as store_uri:
             settings = _crawl_settings(args, store_uri)
             stats = run_crawl(spider_args, settings)
             print_run(stats)
@@ -170,7 +209,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if lock.taken_over is not None:
         print(f"note: took over a stale lock left by pid {lock.taken_over.get('pid')}", file=sys.stderr)
     try:
-        with mongo_store(uri, args.data_dir / "store") as store_uri:
+        with mongo_store(uri, args.data_dir / "store", _set_overrides(args)) as store_uri:
             site_name = load_profile(args.site).name
             if not args.full and previous_run_unclean(store_uri, args.database, site_name):
                 print(f"note: the last run of {site_name} did not finish cleanly; resuming: every "
@@ -211,7 +250,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     started = time.monotonic()
     site = DemoSite(n_articles=args.articles)
     uri = args.mongo_uri or os.environ.get("MONGO_URI")
-    with DemoServer(site, port=args.port) as server, mongo_store(uri, args.data_dir / "store") as store_uri:
+    with DemoServer(site, port=args.port) as server, mongo_store(uri, args.data_dir / "store", _set_overrides(args)) as store_uri:
         print(f"demo site: {server.base_url} ({len(site.articles)} articles, "
               f"{len(site.categories)} categories)", file=sys.stderr)
         from ingest.store.client import connect
@@ -309,15 +348,36 @@ def _page_files(paths: Sequence[Path]) -> Iterator[Path]:
 MAX_EXIT_FAILURES = 125
 
 
+def _extracted_record(path: Path, url: str | None, rules: ExtractionRules, tz: str) -> dict[str, Any]:
+    """One saved page as `extract` writes it."""
+    from ingest.dates import parse_datetime, parse_local
+    from ingest.evaluate import read_page
+    from ingest.extract.article import extract_article
+
+    fields = extract_article(read_page(path), url or "", rules)
+    published = parse_local(fields["published_raw"] or "", timezone=tz, url=url or "",
+                            printed=fields["printed_date_raw"])
+    modified = parse_datetime(fields["modified_raw"] or "", timezone=tz)
+    return {
+        "file": str(path), "url": url or None, "title": fields["title"],
+        "body": fields["body"], "captions": fields["captions"], "authors": fields["authors"],
+        "published_at": published.utc.isoformat() if published else None,
+        "published_local": published.local if published else None,
+        "published_zone": published.zone if published else None,
+        "modified_at": modified.isoformat() if modified else None,
+        "date_source": fields["date_source"], "language": fields["language"],
+        "categories": fields["categories"], "tags": fields["tags"],
+        "canonical_url": fields["canonical_url"] or None, "source_id": fields["source_id"],
+    }
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
     """Saved pages -> JSON Lines, with the crawl's extractor and date parsing. Exit status:
     how many pages failed (each also gets a line with its "error")."""
     import json
     import traceback
 
-    from ingest.dates import parse_datetime
-    from ingest.evaluate import read_page
-    from ingest.extract.article import GENERIC, extract_article
+    from ingest.extract.article import GENERIC
     from ingest.extract.html import ExtractionError
     from ingest.sites import ProfileError, load_profile
 
@@ -336,7 +396,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         return 2
     for index, path in enumerate(files, 1):
         try:
-            fields = extract_article(read_page(path), args.url or "", rules)
+            record = _extracted_record(path, args.url, rules, tz)
         except Exception as exc:  # one page's failure costs that page only: a line says why
             failures += 1
             reason = str(exc) if isinstance(exc, (OSError, ExtractionError)) else f"{type(exc).__name__}: {exc}"
@@ -346,17 +406,6 @@ def cmd_extract(args: argparse.Namespace) -> int:
             out.write(json.dumps({"file": str(path), "url": args.url or None, "error": reason},
                                  ensure_ascii=False) + "\n")
             continue
-        published = parse_datetime(fields["published_raw"] or "", timezone=tz)
-        modified = parse_datetime(fields["modified_raw"] or "", timezone=tz)
-        record = {
-            "file": str(path), "url": args.url or None, "title": fields["title"],
-            "body": fields["body"], "captions": fields["captions"], "authors": fields["authors"],
-            "published_at": published.isoformat() if published else None,
-            "modified_at": modified.isoformat() if modified else None,
-            "date_source": fields["date_source"], "language": fields["language"],
-            "categories": fields["categories"], "tags": fields["tags"],
-            "canonical_url": fields["canonical_url"] or None, "source_id": fields["source_id"],
-        }
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
         if args.output and index % 50 == 0:
             print(f"{index}/{len(files)} pages", file=sys.stderr)
@@ -387,8 +436,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """The read-only web app over the store, until Ctrl-C (or SIGTERM)."""
-    import signal
-
     from ingest.store.client import connect
     from ingest.web import create_app
     from ingest.web.server import WebServer, is_loopback, trusted_hosts
@@ -496,13 +543,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_read_commands(sub, store_options)
 
+    from ingest.cli_archive import add_archive_commands
+
+    add_archive_commands(sub, store_options, log_options)
+
     sites = sub.add_parser("sites", help="list the bundled site profiles")
     sites.set_defaults(func=cmd_sites)
     return parser
 
 
+def _terminated(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)  # unwinds: temporary files removed, the store left
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from ingest.store.embedded import EmbeddedStoreError
+
     args = build_parser().parse_args(argv)
     for chatty in ("htmldate", "trafilatura", "courlan", "pymongo"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
-    return args.func(args)
+    if threading.current_thread() is threading.main_thread():  # Scrapy and serve set their own
+        signal.signal(signal.SIGTERM, _terminated)
+    try:
+        return args.func(args)
+    except (StoreUnreachable, EmbeddedStoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1

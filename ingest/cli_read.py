@@ -44,9 +44,10 @@ def filter_options(parser: argparse.ArgumentParser, text_flag: bool = True) -> N
     group.add_argument("--author")
     group.add_argument("--language", help="language code, e.g. en, fa")
     group.add_argument("--from", dest="date_from", metavar="DATE",
-                       help="published on or after: YYYY-MM-DD or an ISO 8601 instant (UTC)")
+                       help="published on or after: YYYY-MM-DD (a day on the site's own "
+                       "calendar) or an ISO 8601 instant")
     group.add_argument("--to", dest="date_to", metavar="DATE",
-                       help="published on or before (YYYY-MM-DD takes in the whole day)")
+                       help="published on or before (YYYY-MM-DD takes in the whole local day)")
 
 
 def args_filter(args: argparse.Namespace) -> ArticleFilter:
@@ -65,14 +66,17 @@ def open_database(args: argparse.Namespace) -> Iterator[Database]:
         yield client[args.database]
 
 
-def read_command(run: Callable[[argparse.Namespace, Database], int],
-                 filtered: bool = True) -> Callable[[argparse.Namespace], int]:
+def read_command(run: Callable[[argparse.Namespace, Database], int], filtered: bool = True,
+                 check: Callable[[argparse.Namespace], None] | None = None,
+                 ) -> Callable[[argparse.Namespace], int]:
     """The filter is checked before any store is opened; bad input exits 2, a store that
     does not answer exits 1, each with one line on stderr (never the URI's credentials)."""
 
     def command(args: argparse.Namespace) -> int:
         try:
             args.filter = args_filter(args) if filtered else None
+            if check:
+                check(args)
             with open_database(args) as db:
                 return run(args, db)
         except QueryError as exc:
@@ -104,7 +108,7 @@ def search(args: argparse.Namespace, db: Database) -> int:
     more = "+" if result.more else ""
     print(f"{result.total}{more} articles | page {result.page} of {result.pages}{more}")
     for item in result.items:
-        day, site = _day(item.get("published_at")), item.get("site") or ""
+        day, site = _day(item.get("published_local") or item.get("published_at")), item.get("site") or ""
         print(f"{day}  {site}  {item.get('title') or ''}")
         print(f"            {item.get('canonical_url')}")
     return 0
@@ -141,8 +145,10 @@ def article(args: argparse.Namespace, db: Database) -> int:
         print(f"caption: {caption.get('text')} [{caption.get('image_url')}]")
     print(f"\n{len(revisions) + 1} versions")
     for change in changes:
+        because = {"reextract": ", re-extracted from the archived page", "import": ", imported",
+                   "crawl": ", the page changed"}.get(change.reason or "", "")
         print(f"\nrevision {change.from_revision} -> {change.to_revision} "
-              f"(seen {change.changed_at})")
+              f"(seen {change.changed_at}{because})")
         for mark, text in change.lines:
             print(text if mark == "@" else f"{mark}{text}")
     return 0
@@ -212,10 +218,18 @@ class ExportProgress:
                   flush=True)
 
 
+def check_export(args: argparse.Namespace) -> None:
+    if args.output == "-":
+        if args.format == "parquet":
+            raise QueryError("parquet needs a file (-o FILE), not standard output")
+    elif not Path(args.output).name or Path(args.output).is_dir():
+        raise QueryError(f"-o: {args.output!r} is not a file name (give a file, or '-' for stdout)")
+
+
 def export(args: argparse.Namespace, db: Database) -> int:
+    if args.format == "warc":
+        return export_archived(args, db)
     fields = [f.strip() for f in args.fields.split(",") if f.strip()] if args.fields else None
-    if args.output == "-" and args.format == "parquet":
-        raise QueryError("parquet needs a file (-o FILE), not standard output")
     output = sys.stdout if args.output == "-" else Path(args.output)
     try:
         written = export_articles(db, args.filter, args.format, output, fields, ExportProgress())
@@ -223,6 +237,26 @@ def export(args: argparse.Namespace, db: Database) -> int:
         print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
     print(f"exported {written:,} articles to {args.output}", file=sys.stderr)
+    return 0
+
+
+def export_archived(args: argparse.Namespace, db: Database) -> int:
+    """The archived pages of the matching articles, as one WARC file."""
+    from ingest.archive.export import export_warc
+
+    if args.output == "-":
+        raise QueryError("warc needs a file (-o FILE.warc.gz), not standard output")
+    try:
+        written, missing = export_warc(db, args.filter, Path(args.output), ExportProgress(),
+                                       warc_dir=args.data_dir / "warc")
+    except OSError as exc:
+        print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"exported the archived pages of {written:,} articles to {args.output}", file=sys.stderr)
+    if missing:
+        print(f"error: {missing:,} matching articles' archived pages could not be read",
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -255,11 +289,12 @@ def add_read_commands(sub: Any, store_options: Callable[[argparse.ArgumentParser
     store_options(p)
     p.set_defaults(func=read_command(coverage))
 
-    p = sub.add_parser("export", help="matching articles to JSON Lines, CSV or Parquet, streamed")
-    p.add_argument("--format", choices=get_args(ExportFormat), required=True)
+    p = sub.add_parser("export", help="matching articles to JSON Lines, CSV or Parquet, streamed; "
+                                      "or their archived pages to a WARC file")
+    p.add_argument("--format", choices=(*get_args(ExportFormat), "warc"), required=True)
     p.add_argument("-o", "--output", required=True, help="file to write ('-': stdout, jsonl/csv)")
     p.add_argument("--fields", metavar="A,B,...",
                    help=f"fields to export (default: {', '.join(DEFAULT_EXPORT_FIELDS)})")
     filter_options(p)
     store_options(p)
-    p.set_defaults(func=read_command(export))
+    p.set_defaults(func=read_command(export, check=check_export))

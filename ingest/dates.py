@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 from email.utils import parsedate_to_datetime
@@ -128,18 +129,41 @@ def zone(name: str) -> ZoneInfo:
         raise ValueError(f"unknown time zone {name!r}") from exc
 
 
-def to_utc(dt: datetime, timezone: str) -> datetime:
-    """Naive -> read as wall time in `timezone`; aware -> converted. A wall time skipped by a
+def localize(dt: datetime, timezone: str) -> datetime:
+    """Naive -> read as wall time in `timezone`; aware -> unchanged. A wall time skipped by a
     DST change is moved forward by the gap; an ambiguous one takes its first occurrence."""
-    if dt.tzinfo is None:
-        tz = zone(timezone)
-        local = dt.replace(tzinfo=tz, fold=0)
-        roundtrip = local.astimezone(dt_timezone.utc).astimezone(tz).replace(tzinfo=None)
-        if roundtrip != dt:
-            gap = local.replace(fold=1).utcoffset() - local.replace(fold=0).utcoffset()
-            local = (dt + abs(gap)).replace(tzinfo=tz)
-        dt = local
-    return dt.astimezone(dt_timezone.utc)
+    if dt.tzinfo is not None:
+        return dt
+    tz = zone(timezone)
+    local = dt.replace(tzinfo=tz, fold=0)
+    roundtrip = local.astimezone(dt_timezone.utc).astimezone(tz).replace(tzinfo=None)
+    if roundtrip != dt:
+        gap = local.replace(fold=1).utcoffset() - local.replace(fold=0).utcoffset()
+        local = (dt + abs(gap)).replace(tzinfo=tz)
+    return local
+
+
+def to_utc(dt: datetime, timezone: str) -> datetime:
+    """Naive -> read as wall time in `timezone`; aware -> converted."""
+    return localize(dt, timezone).astimezone(dt_timezone.utc)
+
+
+@dataclass(frozen=True)
+class LocalDate:
+    """A stated date: `utc` the instant, `local` the date as the site's calendar shows it,
+    ISO 8601. Its `zone` says where the calendar came from: "page" (the offset the page
+    states), an IANA zone name (the site's time zone: the page gave no offset, or gave
+    UTC, which says when but not on which day the site printed it), or "text" / "url" (a
+    UTC stamp one day apart from the date the page prints beside its headline / the full
+    date in its URL: the site's day, its offset unknown, so `local` is the date alone)."""
+
+    utc: datetime
+    local: str
+    zone: str
+
+    @property
+    def day(self) -> date:
+        return date.fromisoformat(self.local[:10])
 
 
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])(?:/(0?[1-9]|[12]\d|3[01]))?/")
@@ -168,6 +192,75 @@ def parse_datetime(value: str, *, timezone: str = "UTC", languages: Sequence[str
 
     `languages` (e.g. ["fa"], ["fr-FR"]) is a hint tried first for dates in words; the script
     the date is written in picks the fallback languages."""
+    stated = parse_local(value, timezone=timezone, languages=languages, now=now)
+    return stated.utc if stated else None
+
+
+def parse_local(value: str, *, timezone: str = "UTC", languages: Sequence[str] | None = None,
+                now: datetime | None = None, url: str = "", printed: str | None = None
+                ) -> LocalDate | None:
+    """As parse_datetime, with the date as the site's calendar shows it (see LocalDate).
+    `printed`: the date the page shows next to its headline, which tells the site's day
+    when `value` is a UTC stamp."""
+    parsed = _parse_stated(value, timezone, languages)
+    utc = _plausible(to_utc(parsed, timezone), _as_utc(now)) if parsed is not None else None
+    if parsed is None or utc is None:
+        return None
+    if parsed.tzinfo is not None and parsed.utcoffset():
+        return LocalDate(utc, _iso_with_offset(parsed), "page")
+    local = LocalDate(utc, _iso_with_offset(utc.astimezone(zone(timezone))), timezone)
+    if parsed.tzinfo is None:
+        return local
+    return _site_day(local, printed, timezone, languages, now) or _url_day(local, url) or local
+
+
+def _one_day_apart(local: LocalDate, day: date) -> bool:
+    """A UTC stamp's day in the site's zone one day apart from the day the site shows,
+    where the instant can fall on that day (the zone given is not the site's own)."""
+    return abs((day - local.day).days) == 1 and _could_be_day(local.utc, day)
+
+
+def _site_day(local: LocalDate, printed: str | None, timezone: str,
+              languages: Sequence[str] | None, now: datetime | None) -> LocalDate | None:
+    """What the date printed beside the headline says of a UTC stamp's day: an offset
+    (the stamp is read in it), or, when it shows a time of day, the day itself (the day
+    alone where it is not the stamp's). None when it says nothing (no date, no time)."""
+    shown = parse_local(printed, timezone=timezone, languages=languages, now=now) if printed else None
+    if shown is None:
+        return None
+    if shown.zone == "page":
+        in_offset = local.utc.astimezone(datetime.fromisoformat(shown.local).tzinfo)
+        return LocalDate(local.utc, _iso_with_offset(in_offset), "page")
+    if not _CLOCK.search(printed or ""):
+        return None
+    if shown.day == local.day:
+        return local
+    if _one_day_apart(local, shown.day):
+        return LocalDate(local.utc, shown.day.isoformat(), "text")
+    return None
+
+
+def _url_day(local: LocalDate, url: str) -> LocalDate | None:
+    """The full date in the URL, for a UTC stamp it contradicts: the day alone."""
+    in_url = date_from_url(url)
+    if in_url and len(in_url) == 10 and _one_day_apart(local, date.fromisoformat(in_url)):
+        return LocalDate(local.utc, in_url, "url")
+    return None
+
+
+def _could_be_day(instant: datetime, day: date) -> bool:
+    """Whether the instant falls on that day somewhere: UTC offsets run from -12 to +14 hours."""
+    start = datetime.combine(day, time(), dt_timezone.utc)
+    return start - timedelta(hours=14) <= instant < start + timedelta(hours=36)
+
+
+def _iso_with_offset(value: datetime) -> str:
+    """ISO 8601 with the numeric offset ("2020-02-15T07:00:00+09:00")."""
+    return value.replace(tzinfo=dt_timezone(value.utcoffset())).isoformat()
+
+
+def _parse_stated(value: str, timezone: str, languages: Sequence[str] | None) -> datetime | None:
+    """The value as written: naive when it gives no zone, else aware in the zone it gives."""
     if not value or not value.strip():
         return None
     text = _clean(value)
@@ -184,9 +277,9 @@ def parse_datetime(value: str, *, timezone: str = "UTC", languages: Sequence[str
             if generic:
                 text, timezone = text[:generic.start()], _GENERIC_US_ZONES[generic.group(1)]
             parsed = _parse_words(text, hints)
-    if parsed is None:
-        return None
-    return _plausible(to_utc(parsed, timezone), _as_utc(now))
+            if generic and parsed is not None:
+                parsed = localize(parsed, timezone)
+    return parsed
 
 
 def _clean(value: str) -> str:
@@ -388,5 +481,28 @@ def _parse_words(text: str, languages: tuple[str, ...]) -> datetime | None:
         except Exception:  # dateparser raises assorted errors on odd input
             continue
         if data and data.date_obj:
-            return data.date_obj
+            return _with_stated_offset(data.date_obj, text, attempt)
     return None
+
+
+_TRAILING_ZONE = re.compile(r"\s*(?:(?-i:[A-Z]{2,5})|[+-]\d{2}:?\d{2})$")
+
+
+def _with_stated_offset(parsed: datetime, text: str, languages: tuple[str, ...]) -> datetime:
+    """dateparser converts a date with a zone to UTC: the wall time the text states, read
+    again without its zone, gives the offset back."""
+    if parsed.tzinfo is None:
+        return parsed
+    bare = _TRAILING_ZONE.sub("", text)
+    parser = _parser(languages)
+    try:
+        data = parser.get_date_data(bare) if parser is not None and bare != text else None
+    except Exception:  # dateparser raises assorted errors on odd input
+        data = None
+    utc = parsed.astimezone(dt_timezone.utc).replace(tzinfo=None)
+    if not data or not data.date_obj or data.date_obj.tzinfo is not None:
+        return parsed
+    offset = data.date_obj - utc
+    if abs(offset) > timedelta(hours=14) or offset % timedelta(minutes=15):
+        return parsed
+    return data.date_obj.replace(tzinfo=dt_timezone(offset))

@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO
 
@@ -111,25 +111,17 @@ def page_id(path: Path) -> str:
     return name.removesuffix(".html").removesuffix(".htm")
 
 
-def stated_date(raw: str | None, timezone: str = "UTC", url: str = "") -> date | None:
-    """The calendar date a page states (in its own offset, not converted to UTC). A UTC
-    timestamp says nothing of the site's own day; a full date in the URL, a day apart at
-    most, does."""
+def stated_date(raw: str | None, timezone: str = "UTC") -> date | None:
+    """The calendar date a value states, in its own offset (not converted to UTC)."""
     if not raw:
         return None
-    from ingest.dates import date_from_url, parse_datetime
+    from ingest.dates import parse_datetime
 
     try:
-        stated = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+        return datetime.fromisoformat(raw.strip().replace("Z", "+00:00")).date()
     except ValueError:
         parsed = parse_datetime(raw, timezone=timezone)
         return parsed.date() if parsed else None
-    in_url = date_from_url(url)
-    if stated.utcoffset() == timedelta(0) and in_url and len(in_url) == 10:
-        url_day = date.fromisoformat(in_url)
-        if abs((url_day - stated.date()).days) == 1:
-            return url_day
-    return stated.date()
 
 
 def find_truth(folder: Path) -> tuple[Path, dict[str, dict]]:
@@ -155,11 +147,14 @@ Extractor = Callable[[bytes, str], Extracted]
 
 
 def ours(html: bytes, url: str) -> Extracted:
-    """Every field, in one call: what a crawl pays per page."""
+    """Every field, in one call: what a crawl pays per page. The date as the site's
+    calendar shows it (published_local)."""
+    from ingest.dates import parse_local
     from ingest.extract.article import extract_article
 
     fields = extract_article(html, url)
-    return Extracted(fields["body"], fields["title"], fields["published_raw"])
+    stated = parse_local(fields["published_raw"] or "", url=url, printed=fields["printed_date_raw"])
+    return Extracted(fields["body"], fields["title"], stated.local if stated else None)
 
 
 def trafilatura_body(html: bytes, url: str) -> str:
@@ -283,7 +278,7 @@ def evaluate_folder(folder: Path, compare: bool = True) -> Folder:
             if row.dates is not None:
                 expected = date.fromisoformat(entry["date"]) if entry.get("date") else None
                 try:
-                    predicted = stated_date(result.date, url=url)
+                    predicted = stated_date(result.date)
                 except Exception:  # an unparsable date is a miss
                     predicted = None
                 row.dates.add(predicted, expected)

@@ -14,6 +14,7 @@ class Change:
     to_revision: int
     changed_at: Any  # when the newer version was first seen (a datetime, as stored)
     lines: list[tuple[str, str]]  # (mark, text); mark is "-", "+", " " or "@" (a hunk header)
+    reason: str | None = None  # why the newer version exists: "crawl", "reextract", "import"
 
 
 def version_lines(doc: Mapping[str, Any]) -> list[str]:
@@ -46,5 +47,6 @@ def revision_changes(revisions: Sequence[Mapping[str, Any]], current: Mapping[st
             to_revision=int(newer.get("revision") or 0),
             changed_at=newer.get("last_changed_at"),
             lines=line_diff(version_lines(older), version_lines(newer)),
+            reason=newer.get("change_reason"),
         ))
     return changes[::-1]

@@ -84,7 +84,7 @@ class MongoPipeline:
         ensure_indexes(self.db)
         backfilled = backfill_published_keys(self.db)
         if backfilled:
-            logger.info("gave published_ms and published_month to %d stored articles", backfilled)
+            logger.info("gave published_local and its read-side copies to %d stored articles", backfilled)
         ensure_counts(self.db, rebuild=backfilled > 0)
         self._save_run_record(status="running")
         logger.info("storing into %s database %r", redact_uri(self.uri), self.database_name)
@@ -224,6 +224,8 @@ class MongoPipeline:
                 "dropped": {k.rsplit("/", 1)[-1]: v for k, v in stats.items()
                             if k.startswith("validate/dropped/") or k == "dedupe/dropped"},
                 "errors": get("log_count/ERROR", 0) + get("fetch/errors", 0),
+                "violations": {k.removeprefix("validate/schema/"): v for k, v in stats.items()
+                               if k.startswith("validate/schema/")},
             },
             "stats": stats,
             **fields,

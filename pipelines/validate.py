@@ -1,17 +1,27 @@
-"""Drop items that are not articles (no title or no body), counting each reason."""
+"""Drop items that are not articles (no title or no body), counting each reason; check the
+rest against the stored article's schema (ingest.schema), counting each violation by field
+(`validate/schema/<field>` in the stats and the run record) and keeping the article."""
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
+from spidermon.contrib.validation import JSONSchemaValidator
 
 from ingest.items import ArticleItem
+from ingest.schema import ARTICLE_SCHEMA, json_view, violation_field
 from pipelines.base import ArticlePipeline
 
 WORD = re.compile(r"\w+")
+logger = logging.getLogger(__name__)
+
+
+class InvalidArticle(DropItem):
+    """Dropped for not being an article (the quality monitors count these, not duplicates)."""
 
 
 class ValidatePipeline(ArticlePipeline):
@@ -22,6 +32,8 @@ class ValidatePipeline(ArticlePipeline):
         super().__init__(crawler)
         self.min_body_words = self.settings.getint("INGEST_MIN_BODY_WORDS", 10)
         self.max_field_chars = self.settings.getint("INGEST_MAX_FIELD_CHARS", 2_000_000)
+        self.schema = JSONSchemaValidator(ARTICLE_SCHEMA)
+        self.violated: set[str] = set()
 
     def process_article(self, item: ArticleItem) -> ArticleItem:
         adapter = ItemAdapter(item)
@@ -40,9 +52,22 @@ class ValidatePipeline(ArticlePipeline):
             self._drop("short_body", adapter)
         if not adapter.get("canonical_url"):
             self._drop("missing_url", adapter)
+        self._check_schema(adapter)
         self.stats.inc_value("validate/passed")
         return item
 
+    def _check_schema(self, adapter: ItemAdapter) -> None:
+        valid, errors = self.schema.validate(json_view(adapter.asdict()))
+        if valid:
+            return
+        for path, messages in errors.items():
+            field = violation_field(path)
+            self.stats.inc_value(f"validate/schema/{field}", len(messages))
+            level = logging.DEBUG if field in self.violated else logging.WARNING
+            self.violated.add(field)
+            logger.log(level, "schema: %s %s on %s (further ones of this field at DEBUG level)",
+                       path, "; ".join(messages), adapter.get("url"))
+
     def _drop(self, reason: str, adapter: ItemAdapter) -> None:
         self.stats.inc_value(f"validate/dropped/{reason}")
-        raise DropItem(f"{reason}: {adapter.get('url')}")
+        raise InvalidArticle(f"{reason}: {adapter.get('url')}")

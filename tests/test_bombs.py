@@ -8,11 +8,12 @@ import subprocess
 import sys
 import zlib
 from pathlib import Path
+from typing import Any
 
 import brotli
 from fault_server import FaultServer, article_page, listing_page
 
-from ingest.store.client import ARTICLES, connect
+from ingest.store.client import ARTICLES, RUNS, connect
 
 ROOT = Path(__file__).resolve().parents[1]
 GIB_OF_ZEROS = 1024  # chunks of 1 MiB
@@ -91,3 +92,37 @@ def test_bombs_and_endless_bodies_are_dropped(mongo_uri, tmp_path, figure):
     growth_mb = (bomb_rss - baseline_rss) / 1024
     figure(f"decompression bombs + endless body: peak RSS {bomb_rss / 1024:.0f} MB vs {baseline_rss / 1024:.0f} MB without (+{growth_mb:.0f} MB)")
     assert growth_mb < 100
+
+
+def lossy_crawl(mongo_uri: str, database: str, tmp_path: Path, lost: dict[str, Any]) -> tuple[int, str, dict[str, Any]]:
+    """A listing of three articles, of which the ones in `lost` answer with the given reply."""
+    links = [f"/2024/05/story-{n}/" for n in range(3)]
+    with FaultServer() as server:
+        server.routes["/robots.txt"] = lambda _h: (200, {}, b"User-agent: *\nAllow: /\n")
+        server.routes["/category/news/"] = server.html(listing_page(links))
+        for link in links:
+            server.routes[link] = lost.get(link) or server.html(article_page(link))
+        result = subprocess.run(
+            [sys.executable, "-m", "ingest", "crawl", "--site", "wordpress", "--start-url",
+             server.base_url + "/category/news/", "--mongo-uri", mongo_uri, "--database", database,
+             "--data-dir", str(tmp_path), "--set", "AUTOTHROTTLE_ENABLED=false",
+             "--set", "DOWNLOAD_MAXSIZE=1048576", "--set", "RETRY_ENABLED=false"],
+            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    with connect(mongo_uri) as client:
+        run = client[database][RUNS].find_one({})
+        client.drop_database(database)
+    return result.returncode, result.stderr, run["stats"]
+
+
+def test_pages_lost_to_bombs_or_size_fail_the_crawl_alike(mongo_uri, tmp_path):
+    bomb = zlib.compress(b"\0" * (4 << 20), 1)  # 4 MiB once decompressed, over the 1 MiB cap
+    bombs = {link: lambda _h: (200, {"Content-Type": "text/html", "Content-Encoding": "deflate"}, bomb)
+             for link in ("/2024/05/story-1/", "/2024/05/story-2/")}
+    huge = b"<html><body>" + b"<p>word</p>" * 200_000 + b"</body></html>"  # 2.2 MB as sent
+    oversized = {link: lambda _h: (200, {"Content-Type": "text/html"}, huge)
+                 for link in ("/2024/05/story-1/", "/2024/05/story-2/")}
+    for name, lost in (("bombs", bombs), ("oversized", oversized)):
+        code, stderr, stats = lossy_crawl(mongo_uri, f"lossy_{name}", tmp_path / name, lost)
+        assert stats.get("fetch/too_large") == 2 and stats.get("fetch/errors") == 2, (name, stats)
+        assert re.search(r"done: .*\| errors 2 \|", stderr), (name, stderr[-2000:])
+        assert code == 1 and "2 of 5 requests failed" in stderr, (name, code, stderr[-2000:])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.dates import date_from_url, parse_datetime, to_utc
+from ingest.dates import date_from_url, parse_datetime, parse_local, to_utc
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,6 +135,51 @@ def test_to_utc():
     assert to_utc(datetime(2023, 10, 29, 2, 30), "Europe/Paris") == datetime(2023, 10, 29, 0, 30, tzinfo=timezone.utc)
     aware = datetime(2023, 7, 14, 9, 30, tzinfo=timezone(timedelta(hours=3, minutes=30)))
     assert to_utc(aware, "America/New_York") == datetime(2023, 7, 14, 6, 0, tzinfo=timezone.utc)
+
+
+LOCAL_CASES = [
+    # (value, site zone, url, printed beside the headline) -> (published_local, zone)
+    ("2020-02-15T07:00:00+09:00", "UTC", "", None, "2020-02-15T07:00:00+09:00", "page"),
+    ("2020-02-15T07:00:00+09:00", "America/New_York", "", None, "2020-02-15T07:00:00+09:00", "page"),
+    ("Sat, 15 Feb 2020 07:00:00 +0900", "UTC", "", None, "2020-02-15T07:00:00+09:00", "page"),
+    ("July 3, 2022 10:15 am EDT", "UTC", "", None, "2022-07-03T10:15:00-04:00", "page"),
+    ("July 3, 2022 10:15 ET", "Asia/Tokyo", "", None, "2022-07-03T10:15:00-04:00", "page"),
+    ("2020-02-15 07:00", "Asia/Tokyo", "", None, "2020-02-15T07:00:00+09:00", "Asia/Tokyo"),
+    ("2020-02-15", "UTC", "", None, "2020-02-15T00:00:00+00:00", "UTC"),
+    # a UTC stamp says when, not on which day: the site's zone...
+    ("2020-02-14T22:00:00Z", "Asia/Tokyo", "", None, "2020-02-15T07:00:00+09:00", "Asia/Tokyo"),
+    ("2020-02-14T22:00:00Z", "UTC", "", None, "2020-02-14T22:00:00+00:00", "UTC"),
+    # ...the offset or the day printed beside the headline...
+    ("2023-11-09T03:28:35Z", "UTC", "", "Published Nov. 8, 2023, 10:28 p.m. ET",
+     "2023-11-08T22:28:35-05:00", "page"),
+    ("2023-11-09T01:09:55Z", "UTC", "", "November 8, 2023 at 6:09 p.m.", "2023-11-08", "text"),
+    ("2023-11-09T01:09:55Z", "UTC", "https://x.example/2023/11/08/a/", "November 9, 2023 at 2:09",
+     "2023-11-09T01:09:55+00:00", "UTC"),  # a printed time on the stamp's day: the URL says nothing
+    ("2020-07-18T20:01:31Z", "UTC", "", "Sunday, July 19, 2020",  # no time: the day's masthead
+     "2020-07-18T20:01:31+00:00", "UTC"),
+    ("2023-11-09T20:00:00Z", "UTC", "", "November 8, 2023 at 4:00 p.m.",  # no zone is 20 h behind
+     "2023-11-09T20:00:00+00:00", "UTC"),
+    # ...or the full date in its URL
+    ("2023-11-09T01:49:09Z", "UTC", "https://x.example/2023/11/08/vote/", None, "2023-11-08", "url"),
+    ("2023-11-09T01:49:09Z", "UTC", "https://x.example/2023/11/06/vote/", None,
+     "2023-11-09T01:49:09+00:00", "UTC"),  # two days apart: not the same story's day
+    ("2023-11-08 21:49", "America/New_York", "https://x.example/2023/11/09/vote/", None,
+     "2023-11-08T21:49:00-05:00", "America/New_York"),  # a wall time is the site's day already
+]
+
+
+@pytest.mark.parametrize("raw,tz,url,printed,local,zone", LOCAL_CASES)
+def test_parse_local_keeps_the_sites_day(raw, tz, url, printed, local, zone):
+    stated = parse_local(raw, timezone=tz, url=url, printed=printed, now=NOW)
+    assert (stated.local, stated.zone) == (local, zone)
+    assert stated.utc == parse_datetime(raw, timezone=tz, now=NOW)
+    assert stated.day.isoformat() == local[:10]
+
+
+def test_parse_local_rejects_what_parse_datetime_rejects():
+    assert parse_local("", now=NOW) is None
+    assert parse_local("2027-01-01T00:00:00+09:00", now=NOW) is None
+    assert parse_local("not a date", url="https://x.example/2023/11/08/a/", now=NOW) is None
 
 
 def test_to_utc_rejects_unknown_zone():

@@ -98,6 +98,73 @@ def test_captions_and_dates(first_crawl):
     assert persian and all(stored[k]["date_source"] == "text" for k in persian)
 
 
+def test_local_dates_drive_day_filters_month_counts_and_exports(first_crawl, mongo_uri, tmp_path):
+    """The demo site publishes in Tehran (+03:30/+04:30): an article at 01:00 there is the
+    previous day in UTC. The store keeps the site's own date beside the UTC instant, and a
+    YYYY-MM-DD filter, the month counts and the exports go by the site's day."""
+    import csv
+    import json
+    from collections import Counter
+
+    import pyarrow.parquet as pq
+
+    from ingest.demo.site import TEHRAN
+    from ingest.store.exports import export_articles
+    from ingest.store.queries import ArticleFilter, counts_by, search_articles
+
+    site, server, db, name, data_dir, stored, expected = first_crawl
+    for key, truth in expected.items():
+        local = truth["published_at"].astimezone(TEHRAN)
+        assert stored[key]["published_local"] == local.isoformat(), stored[key]["url"]
+        assert stored[key]["published_zone"] in ("page", "Asia/Tehran")
+        assert stored[key]["published_month"] == local.strftime("%Y-%m")
+    shifted = [k for k, t in expected.items()
+               if t["published_at"].astimezone(TEHRAN).date() != t["published_at"].date()]
+    assert shifted, "the demo site has articles whose Tehran day is not their UTC day"
+
+    key = shifted[0]
+    local_day = expected[key]["published_at"].astimezone(TEHRAN).date()
+    url = stored[key]["canonical_url"]
+
+    def found(day) -> bool:
+        flt = ArticleFilter.from_params({"from": day.isoformat(), "to": day.isoformat()})
+        return url in {item["canonical_url"] for item in search_articles(db, flt, per_page=1000).items}
+
+    assert found(local_day) and not found(expected[key]["published_at"].date())
+    command = [sys.executable, "-m", "ingest", "search", "--from", local_day.isoformat(),
+               "--to", local_day.isoformat(), "--json", "--per-page", "1000",
+               "--mongo-uri", mongo_uri, "--database", name]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    listed = json.loads(result.stdout)["items"]
+    assert url in {item["canonical_url"] for item in listed}
+    assert {item["published_local"][:10] for item in listed} == {local_day.isoformat()}
+
+    months = Counter(t["published_at"].astimezone(TEHRAN).strftime("%Y-%m") for t in expected.values())
+    assert dict(counts_by(db, ArticleFilter(), "month")) == dict(months)
+    assert months != Counter(t["published_at"].strftime("%Y-%m") for t in expected.values())
+
+    fields = ["canonical_url", "published_at", "published_local", "published_zone"]
+    day = ArticleFilter.from_params({"from": local_day.isoformat(), "to": local_day.isoformat()})
+    exported = {}
+    out = tmp_path / "day.jsonl"
+    command = [sys.executable, "-m", "ingest", "export", "--format", "jsonl", "--output", str(out),
+               "--from", local_day.isoformat(), "--to", local_day.isoformat(),
+               "--fields", ",".join(fields), "--mongo-uri", mongo_uri, "--database", name]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    exported["jsonl"] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    export_articles(db, day, "csv", tmp_path / "day.csv", fields)
+    exported["csv"] = list(csv.DictReader((tmp_path / "day.csv").open(encoding="utf-8")))
+    export_articles(db, day, "parquet", tmp_path / "day.parquet", fields)
+    exported["parquet"] = pq.read_table(tmp_path / "day.parquet").to_pylist()
+    for fmt, rows in exported.items():
+        assert [r["canonical_url"] for r in rows] == [item["canonical_url"] for item in listed], fmt
+        row = next(r for r in rows if r["canonical_url"] == url)
+        assert (row["published_local"], row["published_zone"]) == (
+            stored[key]["published_local"], stored[key]["published_zone"]), fmt
+
+
 def test_run_record(first_crawl):
     site, server, db, name, data_dir, stored, expected = first_crawl
     run = db[RUNS].find_one({"site": "demo"})

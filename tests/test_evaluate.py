@@ -14,11 +14,29 @@ def test_body_metric_counts_shingles():
     assert body_precision_recall("", truth) == (None, 0.0)
 
 
-def test_stated_date_uses_the_page_offset_and_the_url_day():
+def test_stated_date_uses_the_page_offset():
     assert stated_date("2020-02-17T23:30:00-05:00") == date(2020, 2, 17)
-    assert stated_date("2020-02-18T02:18:11Z", url="https://x.example/2020/02/17/story/") == date(2020, 2, 17)
     assert stated_date("2020-02-18T02:18:11Z") == date(2020, 2, 18)
+    assert stated_date("2020-02-17") == date(2020, 2, 17)
     assert stated_date(None) is None
+
+
+def test_date_scoring_takes_the_local_day(tmp_path):
+    """07:00 in Tokyo is the previous day in UTC; a UTC stamp at 02:18 filed under the 17th
+    in its URL was published on the 17th where the site is."""
+    pages = {"tokyo": ("2020-02-15T07:00:00+09:00", "", "2020-02-15"),
+             "evening": ("2020-02-18T02:18:11Z", "https://x.example/2020/02/17/story/", "2020-02-17")}
+    (tmp_path / "html").mkdir()
+    truth = {}
+    for name, (stamp, url, day) in pages.items():
+        html = (f"<html><head><script type='application/ld+json'>{{\"@type\": \"NewsArticle\", "
+                f"\"datePublished\": \"{stamp}\"}}</script></head><body><article><h1>Story {name}</h1>"
+                + "<p>Words of the story for the page.</p>" * 5 + "</article></body></html>")
+        (tmp_path / "html" / f"{name}.html").write_text(html)
+        truth[name] = {"date": day, "url": url}
+    (tmp_path / "truth.json").write_text(json.dumps(truth))
+    _header, line, _legend = report([tmp_path], compare=False)
+    assert line.split()[1:3] == ["ingest", "2"] and line.split()[8] == "1.000"  # date accuracy
 
 
 def test_report_on_a_folder(tmp_path):

@@ -69,6 +69,8 @@ def test_jsonl_streams_in_batches_newest_first(store, tmp_path: Path):
     assert all(list(r) == list(DEFAULT_EXPORT_FIELDS) for r in records)
     first = records[0]
     assert first["published_at"] == T0.isoformat()
+    # Stored without published_local (as before it existed): the UTC time, zone "UTC".
+    assert (first["published_local"], first["published_zone"]) == (T0.isoformat(), "UTC")
     assert first["captions"] == [{"text": "Photo 0", "image_url": "https://news.example/0/a.jpg",
                                   "alt": None, "credit": "AP"}]
     assert first["title"] == "گزارش 0" and first["revision"] == 1

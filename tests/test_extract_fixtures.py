@@ -5,7 +5,9 @@ url.txt (its URL, one line) and expected.json (written by hand from the HTML, ne
 by running the extractor). Keys of expected.json:
 
     title, body (paragraphs joined by "\\n\\n"), captions (list of {text, image_url, alt, credit}),
-    published_at / modified_at (ISO UTC, or null), date_source, authors, categories, tags,
+    published_at / modified_at (ISO UTC, or null), published_local and published_zone
+    (optional: the date on the site's calendar, see ingest.dates.LocalDate), date_source,
+    authors, categories, tags,
     language, canonical_url, source_id, must_not_contain (strings that must not be in the body),
     site_tz (optional, default "Asia/Tehran": the zone naive dates are read in).
 """
@@ -19,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from ingest.dates import parse_datetime
+from ingest.dates import parse_datetime, parse_local
 from ingest.extract import selectors
 from ingest.extract.article import extract_article
 from ingest.extract.html import attribute_index, parse_html, select
@@ -100,6 +102,12 @@ def test_dates(case: Path) -> None:
     tz = expected.get("site_tz", DEFAULT_TZ)
     assert fields["date_source"] == expected["date_source"]
     assert iso_utc(fields["published_raw"], tz) == expected["published_at"]
+    if "published_local" in expected:
+        url = (case / "url.txt").read_text(encoding="utf-8").strip()
+        stated = parse_local(fields["published_raw"], timezone=tz, url=url,
+                             printed=fields["printed_date_raw"])
+        assert stated is not None and stated.utc.isoformat() == expected["published_at"]
+        assert (stated.local, stated.zone) == (expected["published_local"], expected["published_zone"])
     modified = iso_utc(fields["modified_raw"], tz)
     if expected.get("modified_at") is not None:
         assert modified == expected["modified_at"]

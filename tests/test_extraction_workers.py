@@ -17,7 +17,8 @@ from ingest.store.client import ARTICLES, connect
 from ingest.store.queries import last_run
 
 ROOT = Path(__file__).resolve().parents[1]
-VOLATILE = ("_id", "fetched_at", "crawl_id", "first_seen_at", "last_seen_at", "last_changed_at")
+VOLATILE = ("_id", "fetched_at", "crawl_id", "first_seen_at", "last_seen_at", "last_changed_at",
+            "archive")  # where its archived page is: another file each run
 ARTICLE = "/2024/05/{slug}/"
 
 

@@ -159,8 +159,20 @@ def test_a_literal_dollar_value_matches_exactly(store, capsys):
     assert [i["canonical_url"] for i in json.loads(out)["items"]] == ["https://news.example/3/"]
 
 
+@pytest.mark.parametrize("argv", [
+    ("search", "--from", "9999-12-31T23:59:59-23:59"), ("stats", "--to", "0001-01-01T00:00:00+23:59"),
+    ("search", "flood\0water"), ("export", "--format", "csv", "--category", "News\0"),
+    ("export", "--format", "jsonl", "-o", ""), ("export", "--format", "jsonl", "-o", "."),
+])
+def test_unusable_input_exits_2_with_one_line(store, capsys, argv):
+    if argv[0] == "export" and "-o" not in argv:
+        argv = (*argv, "-o", "-")
+    code, out, err = run(capsys, *argv, *store)
+    assert code == 2 and out == "" and len(err.splitlines()) == 1 and err.startswith("error: "), err
+
+
 def test_store_failure_exits_1_without_credentials(capsys):
     uri = "mongodb+srv://analyst:s3cret-pw@cluster0.invalid/?authSource=admin"
     code, out, err = run(capsys, "search", "flood", "--mongo-uri", uri)
-    assert code == 1 and "the store failed" in err
-    assert "s3cret" not in out + err and "analyst:***@cluster0.invalid" in err
+    assert code == 1 and "could not be reached" in err and len(err.strip().splitlines()) == 2
+    assert "s3cret" not in out + err and "***@cluster0.invalid" in err

@@ -19,7 +19,20 @@ CANARY = "CANARY-7f3a9c"
 
 def test_redaction_masks_passwords_and_drops_options():
     uri = f"mongodb://reader:{CANARY}@db.example:27017/news?authMechanismProperties=TOKEN:{CANARY}"
-    assert redact_uri(uri) == "mongodb://reader:***@db.example:27017/news"
+    assert redact_uri(uri) == "mongodb://***@db.example:27017/news"
+
+
+def test_redaction_masks_unescaped_passwords_and_user_names():
+    shapes = {  # passwords pymongo refuses unescaped: printed before it rejects the URI
+        f"mongodb://reader:{CANARY}/x@db.example/news": "mongodb://***@db.example/news",
+        f"mongodb://reader:{CANARY}?x@db.example/news": "mongodb://***@db.example/news",
+        f"mongodb://reader:{CANARY}@x@db.example/news": "mongodb://***@db.example/news",
+        f"mongodb+srv://reader:a/{CANARY}?b@c@cluster.example/?tls=true": "mongodb+srv://***@cluster.example/",
+        f"mongodb://{CANARY}@db.example/": "mongodb://***@db.example/",  # a user name alone
+        "mongodb://db.example:27017/news?appname=x": "mongodb://db.example:27017/news",
+    }
+    for uri, shown in shapes.items():
+        assert redact_uri(uri) == shown, uri
 
 
 def test_store_uri_secrets_never_reach_logs_or_run_records(mongo_uri, tmp_path):

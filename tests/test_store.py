@@ -82,7 +82,7 @@ def test_summary(db):
 
 
 def test_redact_uri_hides_password():
-    assert redact_uri("mongodb://user:s3cret@db.example:27017/news") == "mongodb://user:***@db.example:27017/news"
+    assert redact_uri("mongodb://user:s3cret@db.example:27017/news") == "mongodb://***@db.example:27017/news"
     assert "s3cret" not in redact_uri("mongodb+srv://u:s3cret@cluster.example/")
 
 
@@ -159,11 +159,18 @@ def test_published_copies_are_written_and_backfilled(db):
     stored = db[ARTICLES].find_one({"canonical_url": "https://news.example/a/"})
     assert (stored["published_ms"], stored["published_month"]) == (1711929600000, "2024-04")
 
-    db[ARTICLES].update_one({"_id": stored["_id"]},
-                            {"$unset": {"published_ms": "", "published_month": ""}})
+    db[ARTICLES].update_one({"_id": stored["_id"]},  # as stored before these fields existed
+                            {"$unset": {"published_ms": "", "published_local_ms": "",
+                                        "published_month": "", "published_local": "",
+                                        "published_zone": ""}})
     april = ArticleFilter(published_from=datetime(2024, 4, 1, tzinfo=timezone.utc))
+    april_days = ArticleFilter.from_params({"from": "2024-04-01"})
     assert search_articles(db, april).total == 0
+    assert search_articles(db, april_days).total == 0
     assert backfill_published_keys(db) == 1
     assert backfill_published_keys(db) == 0
     assert search_articles(db, april).total == 1
+    assert search_articles(db, april_days).total == 1
     assert counts_by(db, ArticleFilter(), "month") == [("2024-04", 1)]
+    stored = db[ARTICLES].find_one({"canonical_url": "https://news.example/a/"})
+    assert (stored["published_local"], stored["published_zone"]) == ("2024-04-01T00:00:00+00:00", "UTC")

@@ -9,8 +9,11 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -28,6 +31,7 @@ from ingest.store.articles import write_articles
 from ingest.store.client import connect, ensure_indexes
 from ingest.web import create_app
 from ingest.web.app import CONTENT_SECURITY_POLICY
+from ingest.web.cache import SharedResults
 from ingest.web.chart import monthly_chart
 from ingest.revisions import revision_changes
 from ingest.web.sanitize import clean_html, web_url
@@ -277,6 +281,8 @@ def test_stats_chart_matches_the_store(server: str, page: Page, tmp_path: Path) 
     "site[$ne]=x", "site%5B%24ne%5D=x", "text[$where]=1", "$where=sleep(1000)", "category[$gt]=",
     "site=a&site=b", "page=0", "page=-1", "page=abc", "page=%C2%B2", "per_page=1000000",
     "from=yesterday", "to=2024-13-40", "from=2024-06-01&to=2024-01-01",
+    "from=9999-12-31T23:59:59-23:59", "to=0001-01-01T00:00:00%2B23:59", "text=flood%00water",
+    "category=News%00",
 ])
 def test_bad_or_injected_parameters_are_refused(server: str, query: str) -> None:
     status, headers, body = get(f"{server}/?{query}")
@@ -348,7 +354,7 @@ def test_errors_headers_and_read_only(server: str) -> None:
     request = urllib.request.Request(server + "/api/search", data=b"{}", method="POST")
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=10)
-    assert refused.value.code == 405
+    assert refused.value.code == 405 and sorted(refused.value.headers["Allow"].split(", ")) == ["GET", "HEAD", "OPTIONS"]
 
 
 def test_other_host_names_are_refused(server: str) -> None:
@@ -423,3 +429,70 @@ def test_chart_bars_stack_to_each_months_total() -> None:
     assert january[0].y + january[0].height == pytest.approx(chart.bottom)
     assert january[1].y + january[1].height == pytest.approx(january[0].y)
     assert not [bar for bar in chart.bars if bar.label.startswith("2024-02")]
+
+
+# --- held-open connections and shared aggregations ------------------------------------------
+
+
+def test_held_open_connections_do_not_starve_others(seeded: tuple[Any, str], figure) -> None:
+    """Slowloris: 150 connections (over waitress's default limit of 100) each start a
+    request and trickle a byte now and then; other clients are still served, and the
+    trickling connections are closed once their request is overdue."""
+    db, _ = seeded
+    held_count, timeout = 150, 3
+    with WebServer(create_app(db, trusted_hosts=trusted_hosts("127.0.0.1")),
+                   request_timeout=timeout) as web:
+        host, port = web.server.effective_host, web.server.effective_port
+        held = []
+        for _ in range(held_count):
+            sock = socket.create_connection((host, port), timeout=10)
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: a")
+            held.append(sock)
+        started = time.monotonic()
+        answered, slowest = 0, 0.0
+        for n in range(20):
+            for sock in held:
+                sock.sendall(b"b")  # activity: waitress's idle timeout alone never fires
+            began = time.monotonic()
+            status, _, _ = get(f"{web.url}api/search?per_page=1&page={n % 3 + 1}")
+            slowest = max(slowest, time.monotonic() - began)
+            answered += status == 200
+        assert answered == 20 and slowest < 5
+        time.sleep(max(0.0, timeout + 3 - (time.monotonic() - started)))
+        closed = 0
+        for sock in held:
+            sock.settimeout(5)
+            try:
+                closed += sock.recv(1024) == b""
+            except ConnectionResetError:
+                closed += 1
+            sock.close()
+    assert closed == held_count
+    figure(f"slow clients: {held_count} connections held open with an incomplete request; 20/20 "
+           f"other requests answered (slowest {slowest:.2f}s); all {held_count} closed after the "
+           f"{timeout}s request deadline")
+
+
+def test_concurrent_aggregations_are_computed_once_and_kept_a_while() -> None:
+    calls: list[int] = []
+    release = threading.Event()
+
+    def slow() -> int:
+        calls.append(1)
+        release.wait(5)
+        return len(calls)
+
+    results = SharedResults(seconds=0.5)
+    answers: list[int] = []
+    threads = [threading.Thread(target=lambda: answers.append(results.get("k", slow))) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.2)
+    release.set()
+    for thread in threads:
+        thread.join()
+    assert answers == [1] * 20 and len(calls) == 1
+    assert results.get("other", slow) == 2  # another key: its own computation
+    time.sleep(0.6)
+    assert results.get("k", slow) == 3  # expired: computed again
+    assert SharedResults(seconds=0).get("k", slow) == 4

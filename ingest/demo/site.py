@@ -28,7 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ingest.demo import feeds
+from ingest.demo import feeds, redesign
 from ingest.demo.theme import Theme
 
 TEHRAN = ZoneInfo("Asia/Tehran")
@@ -343,6 +343,7 @@ class DemoSite:
         self.per_page = per_page
         # full_theme: a production theme's chrome around every page (ingest.demo.theme)
         self.theme = Theme(self) if full_theme else None
+        self.redesigned = False  # article pages in another theme (ingest.demo.redesign)
         self.categories: list[DemoCategory] = [DemoCategory(s, n, "en") for s, n in EN_CATEGORIES]
         self.categories.append(DemoCategory(*FA_CATEGORY, "fa"))
         self.articles: list[DemoArticle] = []
@@ -644,6 +645,8 @@ class Renderer:
                          body_class="home blog")
 
     def article(self, a: DemoArticle) -> str:
+        if self.site.redesigned:
+            return redesign.article_page(self, a)
         url = self.url(a.path)
         local = a.published_at.astimezone(TEHRAN)
         modified_local = a.modified_at.astimezone(TEHRAN)

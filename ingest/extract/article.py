@@ -80,10 +80,10 @@ def extract_article(html: str | bytes, url: str, rules: ExtractionRules = GENERI
     """All raw fields of an article page. Dates stay raw strings (see ingest.dates)."""
     root = parse_html(html)
     with attribute_index(root):
-        return _extract_fields(root, url, rules, page_size=len(html))
+        return _extract_fields(root, url, rules, page=html)
 
 
-def _extract_fields(root: HtmlElement, url: str, rules: ExtractionRules, page_size: int
+def _extract_fields(root: HtmlElement, url: str, rules: ExtractionRules, page: str | bytes
                     ) -> dict[str, Any]:
     scope = article_scope(root, rules)
     excluded = select_regions(root, selectors.OUTSIDE_ARTICLE)
@@ -98,7 +98,7 @@ def _extract_fields(root: HtmlElement, url: str, rules: ExtractionRules, page_si
         fallback = generic_body(root, captions, title, scope)
         if body is None or fallback.word_count > body.word_count:
             body = fallback
-    dates = extract_dates(root, scope, url, structured, excluded, rules.dates, page_size=page_size)
+    dates = extract_dates(root, scope, url, structured, excluded, rules.dates, page=page)
 
     categories = link_texts(scope, "category") or structured.sections
     if not categories:
@@ -125,4 +125,5 @@ def _extract_fields(root: HtmlElement, url: str, rules: ExtractionRules, page_si
         "published_raw": dates.published_raw,
         "modified_raw": dates.modified_raw,
         "date_source": dates.date_source,
+        "printed_date_raw": dates.printed_raw,
     }

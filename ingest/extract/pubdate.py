@@ -5,7 +5,9 @@ ingest.dates (which knows the site's time zone)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
+from datetime import date
 
 from ingest.dates import date_from_url, parse_datetime
 from ingest.extract import selectors
@@ -15,6 +17,8 @@ from ingest.extract.metadata import StructuredData, meta_content
 MAX_DATE_TEXT = 80
 # htmldate scans the whole text with many patterns: seconds on a runaway multi-megabyte page.
 MAX_HEURISTIC_PAGE = 2_000_000
+# A stamp in UTC: when, but not on which day the site printed it.
+UTC_STAMP = re.compile(r"(?:Z|[+-]00:?00|\s*(?:UTC|GMT))$", re.I)
 
 
 @dataclass
@@ -22,6 +26,8 @@ class PageDates:
     published_raw: str | None = None
     modified_raw: str | None = None
     date_source: str | None = None
+    # The date shown beside the headline, kept when the published date is a UTC stamp.
+    printed_raw: str | None = None
 
 
 def _time_attr(scope: HtmlElement, css: tuple[str, ...], excluded: set[HtmlElement]) -> str | None:
@@ -57,9 +63,9 @@ def _headline_date(root: HtmlElement, scope: HtmlElement, date_selectors: tuple[
     for _ in range(2):
         if region is None:
             break
-        date = _visible_date(region, css, excluded)
-        if date and parse_datetime(date) is not None:
-            return date
+        shown = _visible_date(region, css, excluded)
+        if shown and parse_datetime(shown) is not None:
+            return shown
         region = region.getparent()
     return _visible_date(scope, css, excluded)
 
@@ -70,8 +76,9 @@ def _valid(raw: str | None) -> bool:
 
 def extract_dates(root: HtmlElement, scope: HtmlElement, url: str, structured: StructuredData,
                   excluded: set[HtmlElement], date_selectors: tuple[str, ...] = (),
-                  page_size: int = 0) -> PageDates:
-    """The most trusted published date that parses, with where it came from."""
+                  page: str | bytes = b"") -> PageDates:
+    """The most trusted published date that parses, with where it came from. `page`: the
+    page as fetched, for htmldate's search over it."""
     modified = next((m for m in (
         structured.date_modified,
         meta_content(root, *selectors.MODIFIED_META),
@@ -82,35 +89,50 @@ def extract_dates(root: HtmlElement, scope: HtmlElement, url: str, structured: S
         return PageDates(raw, modified, source) if _valid(raw) else None
 
     in_url = date_from_url(url)
-    return (
-        found(structured.date_published, "json-ld")
-        or found(meta_content(root, *selectors.PUBLISHED_META), "meta")
-        or found(_time_attr(scope, date_selectors + selectors.PUBLISHED_TIME, excluded), "time")
-        or (found(in_url, "url") if in_url and len(in_url) == 10 else None)
+    url_day = date.fromisoformat(in_url) if in_url and len(in_url) == 10 else None
+    stated = (
+        lambda: found(structured.date_published, "json-ld"),
+        lambda: found(meta_content(root, *selectors.PUBLISHED_META), "meta"),
+        lambda: found(_time_attr(scope, date_selectors + selectors.PUBLISHED_TIME, excluded), "time"),
+    )
+    # A full date in the URL is the day the CMS filed the story under: a stated date more
+    # than a day from it is another date (an update, a re-publication, a related item).
+    agreeing = (dates for dates in (source() for source in stated)
+                if dates and (url_day is None or _near(dates.published_raw, url_day)))
+    dates = (
+        next(agreeing, None)
+        or (found(in_url, "url") if url_day else None)
         or found(_headline_date(root, scope, date_selectors, excluded), "text")
-        or (_heuristic(root, url, in_url, modified) if page_size <= MAX_HEURISTIC_PAGE else None)
+        or (_heuristic(page, url, in_url, modified) if page and len(page) <= MAX_HEURISTIC_PAGE else None)
         or found(in_url, "url")  # year and month only: less precise than any day date
         or PageDates(None, modified, None)
     )
+    if dates.date_source in ("json-ld", "meta", "time") and UTC_STAMP.search(dates.published_raw.strip()):
+        return replace(dates, printed_raw=_headline_date(root, scope, date_selectors, excluded))
+    return dates
 
 
-def _heuristic(root: HtmlElement, url: str, in_url: str | None, modified: str | None) -> PageDates | None:
-    raw = _htmldate(root, url)
+def _near(raw: str | None, day: date) -> bool:
+    parsed = parse_datetime(raw) if raw else None
+    return parsed is not None and abs((parsed.date() - day).days) <= 1
+
+
+def _heuristic(page: str | bytes, url: str, in_url: str | None, modified: str | None) -> PageDates | None:
+    raw = _htmldate(page, url)
     if raw and (not in_url or raw.startswith(in_url)):
         return PageDates(raw, modified, "heuristic")
     return None
 
 
-def _htmldate(root: HtmlElement, url: str) -> str | None:
+def _htmldate(page: str | bytes, url: str) -> str | None:
     """htmldate's search over the whole page (dates in scripts, attributes, text patterns
     in many languages): the most accurate open tool once the page states no date in
-    structured form."""
-    import copy
-
+    structured form. Given the page rather than our tree: htmldate parses it its own way
+    and changes the tree it searches; on a copy of ours it found fewer dates, for no less
+    CPU (the copy)."""
     from htmldate import find_date
 
     try:
-        return find_date(copy.deepcopy(root), url=url or None, original_date=True,
-                         extensive_search=True)
-    except Exception:  # htmldate fails on some odd trees; a miss, not a crash
+        return find_date(page, url=url or None, original_date=True, extensive_search=True)
+    except Exception:  # htmldate fails on some odd pages; a miss, not a crash
         return None

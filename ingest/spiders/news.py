@@ -15,14 +15,18 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.selector import Selector
 from scrapy.http import Response, TextResponse, XmlResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 from scrapy.utils.sitemap import Sitemap
 
+from ingest.archive.middleware import META_KEY as WARC_RECORD
 from ingest.extract import selectors
+from ingest.extract.article import ExtractionRules
 from ingest.extract.html import ExtractionError, decode_html
+from ingest.extract.version import extractor_version
 from ingest.extraction_workers import ExtractionWorkers
 from ingest.items import ArticleItem, ListingUpdate
 from ingest.sites import ENTRY_POINTS, ProfileError, SiteProfile, load_profile
@@ -87,6 +91,7 @@ class NewsSpider(scrapy.Spider):
     those published in the last INGEST_REFRESH_DAYS are fetched again conditionally."""
 
     name = "news"
+    change_reason = "crawl"  # what the store records as the reason for a new version
 
     def __init__(self, site: str = "wordpress", start_urls: str | list[str] | None = None,
                  base_url: str | None = None, all_categories: str | bool | None = None,
@@ -110,6 +115,7 @@ class NewsSpider(scrapy.Spider):
                 f"site {profile.name!r} has no start URLs: pass -a start_urls=<category URL>"
             )
         self.profile: SiteProfile = profile
+        self.extractor = extractor_version(profile)
         self.allowed_domains = list(profile.allowed_domains)
         self.max_pages = int(max_pages) if max_pages not in (None, "") else None
         self.crawl_id = crawl_id or f"{profile.name}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
@@ -359,7 +365,10 @@ class NewsSpider(scrapy.Spider):
         ))
         return ARCHIVE_PREFIX.sub("", title) or None
 
-    async def parse_article(self, response: Response) -> AsyncIterator[ArticleItem]:
+    async def parse_article(self, response: Response, rules: ExtractionRules | None = None
+                            ) -> AsyncIterator[ArticleItem]:
+        """The article of a page; `rules` replaces the profile's extraction rules (an
+        archived page of another site)."""
         stats = self.crawler.stats
         if response.status == 304:
             stats.inc_value("incremental/not_modified")
@@ -371,7 +380,7 @@ class NewsSpider(scrapy.Spider):
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
         html = decode_html(response.body, content_type)[0]
         try:
-            fields = await self.extraction.extract(html, response.url, self.profile.extraction)
+            fields = await self.extraction.extract(html, response.url, rules or self.profile.extraction)
         except ExtractionError as exc:
             stats.inc_value("extract/failed")
             self.logger.warning("could not extract %s: %s", response.url, exc)
@@ -401,14 +410,21 @@ class NewsSpider(scrapy.Spider):
             etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
             crawl_id=self.crawl_id,
+            archive=response.meta.get(WARC_RECORD),
+            extractor=self.extractor,
+            change_reason=self.change_reason,
         )
         if not item["categories"]:
             item["categories"] = listed_in
         yield item
 
     def on_error(self, failure: Any) -> None:
-        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+        too_large = failure.check(DownloadCancelledError) or isinstance(
+            failure.value.__cause__, _DecompressionMaxSizeExceeded)  # a decompression bomb
+        if failure.check(IgnoreRequest) and not failure.check(HttpError) and not too_large:
             self.crawler.stats.inc_value("fetch/refused")  # robots.txt, allowlist: decisions
             return
+        if too_large:  # over DOWNLOAD_MAXSIZE, sent as is or once decompressed: a lost page
+            self.crawler.stats.inc_value("fetch/too_large")
         self.crawler.stats.inc_value("fetch/errors")
         self.logger.warning("request failed: %s (%s)", failure.request.url, failure.getErrorMessage())

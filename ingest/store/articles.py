@@ -25,11 +25,11 @@ from ingest.store.queries import as_datetime, epoch_ms
 # Fields that define an article's content: a change in any of them is a new revision.
 CONTENT_FIELDS = ("title", "body", "captions")
 # Item fields that are not stored.
-TRANSIENT_FIELDS = ("published_raw", "modified_raw", "fetched_at", "http_status")
+TRANSIENT_FIELDS = ("published_raw", "modified_raw", "printed_date_raw", "fetched_at", "http_status")
 DUPLICATE_KEY = 11000
 # MongoDB's BSON document limit, enforced here too: some MongoDB-wire servers accept more.
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
-PUBLISHED_KEYS = ("published_ms", "published_month")
+PUBLISHED_KEYS = ("published_ms", "published_local_ms", "published_month")
 
 
 def content_hash(doc: Mapping[str, Any]) -> str:
@@ -43,6 +43,7 @@ class WriteResult:
     new: int = 0
     changed: int = 0
     unchanged: int = 0
+    untouched: int = 0  # unchanged and identical as stored: not written at all
     failed: list[tuple[str, str]] = field(default_factory=list)  # (canonical_url, reason)
 
 
@@ -61,15 +62,33 @@ def safe_keys(value: Any) -> Any:
     return value
 
 
-def published_keys(published_at: Any) -> dict[str, Any]:
-    """Plain copies of published_at for the read side: `published_ms` (milliseconds since
-    the epoch) and `published_month` ("YYYY-MM"). The embedded store compares and groups
-    stored datetimes in a scan of every document; integers and strings it compares on an
-    index and groups in SQL. Nothing for an article without a publication time."""
-    if not isinstance(published_at, datetime):
+def local_published(published_at: Any, published_local: Any) -> datetime | None:
+    """The publication time on the site's calendar (aware, in its offset; a date alone as
+    its midnight): published_local when stored, else published_at in UTC (articles stored
+    before published_local)."""
+    if isinstance(published_local, str):
+        try:
+            local = datetime.fromisoformat(published_local)
+        except ValueError:
+            local = None
+        if local is not None:
+            return local if local.tzinfo is not None else local.replace(tzinfo=timezone.utc)
+    return _as_utc(published_at).astimezone(timezone.utc) if isinstance(published_at, datetime) else None
+
+
+def published_keys(published_at: Any, published_local: Any = None) -> dict[str, Any]:
+    """Plain copies of the publication time for the read side: `published_ms` (the instant,
+    milliseconds since the epoch), `published_local_ms` (the site's wall time read as UTC:
+    its calendar days are whole ranges) and `published_month` ("YYYY-MM" on the site's
+    calendar). The embedded store compares and groups stored datetimes in a scan of every
+    document; integers and strings it compares on an index and groups in SQL. Nothing for
+    an article without a publication time."""
+    local = local_published(published_at, published_local)
+    if not isinstance(published_at, datetime) or local is None:
         return {}
     return {"published_ms": epoch_ms(published_at),
-            "published_month": _as_utc(published_at).astimezone(timezone.utc).strftime("%Y-%m")}
+            "published_local_ms": epoch_ms(local.replace(tzinfo=timezone.utc)),
+            "published_month": local.strftime("%Y-%m")}
 
 
 def build_document(item: Mapping[str, Any], previous: Mapping[str, Any] | None,
@@ -78,11 +97,12 @@ def build_document(item: Mapping[str, Any], previous: Mapping[str, Any] | None,
     doc = safe_keys({k: v for k, v in item.items() if k not in TRANSIENT_FIELDS})
     for key in PUBLISHED_KEYS:
         doc.pop(key, None)
-    doc.update(published_keys(doc.get("published_at")))
+    doc.update(published_keys(doc.get("published_at"), doc.get("published_local")))
     doc["content_hash"] = content_hash(doc)
-    doc["last_seen_at"] = now
+    doc["last_seen_at"] = doc.get("last_seen_at") or now  # re-extraction keeps the crawl's
+    reason = doc.get("change_reason") or "crawl"
     if previous is None:
-        doc.update(first_seen_at=now, last_changed_at=now, revision=1)
+        doc.update(first_seen_at=now, last_changed_at=now, revision=1, change_reason=reason)
         doc["listed_in"] = sorted(set(doc.get("listed_in") or []))
         return doc, "new"
     doc["first_seen_at"] = _as_utc(previous.get("first_seen_at")) or now
@@ -90,10 +110,24 @@ def build_document(item: Mapping[str, Any], previous: Mapping[str, Any] | None,
     if previous.get("content_hash") == doc["content_hash"]:
         doc["last_changed_at"] = _as_utc(previous.get("last_changed_at")) or now
         doc["revision"] = previous.get("revision", 1)
+        doc.pop("change_reason", None)
+        if previous.get("change_reason"):
+            doc["change_reason"] = previous["change_reason"]
         return doc, "unchanged"
     doc["last_changed_at"] = now
     doc["revision"] = int(previous.get("revision", 1)) + 1
+    doc["change_reason"] = reason
     return doc, "changed"
+
+
+def same_document(doc: Mapping[str, Any], stored: Mapping[str, Any]) -> bool:
+    """Whether writing `doc` over `stored` would change nothing (compared as stored: BSON
+    keeps milliseconds, and key order does not matter)."""
+    as_stored = bson.decode(bson.encode(doc), codec_options=_AWARE)
+    return as_stored == {k: v for k, v in stored.items() if k != "_id"}
+
+
+_AWARE = bson.CodecOptions(tz_aware=True)
 
 
 def write_articles(db: Database, items: Iterable[Mapping[str, Any]],
@@ -119,6 +153,10 @@ def write_articles(db: Database, items: Iterable[Mapping[str, Any]],
         size = len(bson.encode(doc))
         if size > MAX_DOCUMENT_BYTES:
             result.failed.append((key, f"document too large: {size} bytes"))
+            continue
+        if outcome == "unchanged" and old is not None and same_document(doc, old):
+            result.unchanged += 1
+            result.untouched += 1
             continue
         if outcome == "changed" and old is not None:
             archived = {k: v for k, v in old.items() if k != "_id"}
@@ -203,14 +241,20 @@ def add_listings(db: Database, listings: Mapping[str, Iterable[str]]) -> int:
 
 
 def backfill_published_keys(db: Database, batch: int = 1000) -> int:
-    """Give published_ms and published_month to stored articles that have a publication
-    time but not these fields (stored before they existed); returns how many changed.
-    Idempotent and cheap once done (an indexed lookup of articles without published_ms)."""
-    missing = {"published_ms": {"$exists": False}, "published_at": {"$ne": None}}
+    """Give the read side's copies of the publication time (published_keys) to stored
+    articles that have a publication time but not these fields (stored before they existed),
+    and published_local to those without it: their UTC time, published_zone "UTC" (the
+    page's own offset was not kept then). Returns how many changed. Idempotent and cheap
+    once done (an indexed lookup of articles without published_local_ms)."""
+    missing = {"published_local_ms": {"$exists": False}, "published_at": {"$ne": None}}
     ops = []
     changed = 0
-    for doc in db[ARTICLES].find(missing, {"published_at": 1}):
-        keys = published_keys(as_datetime(doc.get("published_at")))
+    for doc in db[ARTICLES].find(missing, {"published_at": 1, "published_local": 1}):
+        published_at = as_datetime(doc.get("published_at"))
+        keys: dict[str, Any] = published_keys(published_at, doc.get("published_local"))
+        if keys and not isinstance(doc.get("published_local"), str):
+            keys.update(published_local=published_at.astimezone(timezone.utc).isoformat(),
+                        published_zone="UTC")
         if keys:
             ops.append(UpdateOne({"_id": doc["_id"]}, {"$set": keys}))
         if len(ops) >= batch:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -21,10 +20,16 @@ RUNS = "runs"
 
 
 def redact_uri(uri: str) -> str:
-    """The URI safe for logs and run records: password masked, options dropped (some carry
-    secrets, e.g. authMechanismProperties or tlsCertificateKeyFilePassword)."""
-    without_options = uri.split("?", 1)[0]
-    return re.sub(r"(?<=://)([^:/@]*):([^@/]+)@", r"\1:***@", without_options)
+    """The URI safe for logs and run records: everything between the scheme and the last
+    `@` masked (a password need not be escaped to be printed, and may hold `/`, `?` or `@`;
+    a user name alone is masked too), options dropped (some carry secrets, e.g.
+    authMechanismProperties or tlsCertificateKeyFilePassword)."""
+    scheme, separator, rest = uri.partition("://")
+    if not separator:
+        scheme, rest = "", uri
+    credentials, at, hosts = rest.rpartition("@")
+    shown = f"***@{hosts}" if at else rest
+    return f"{scheme}{separator}{shown.split('?', 1)[0]}"
 
 
 def mongo_uri_from_env(settings_uri: str | None = None) -> str | None:
@@ -75,8 +80,9 @@ def ensure_indexes(db: Database) -> None:
                           name="site_published_at")
     articles.create_index([("categories", pymongo.ASCENDING), ("published_at", pymongo.DESCENDING)],
                           name="categories_published_at")
-    # Plain copies of published_at (see articles.published_keys): date ranges and months.
+    # Plain copies of the publication time (see articles.published_keys): date ranges and months.
     articles.create_index("published_ms", name="published_ms")
+    articles.create_index("published_local_ms", name="published_local_ms")
     articles.create_index("published_month", name="published_month")
     articles.create_index([("site", pymongo.ASCENDING), ("published_month", pymongo.ASCENDING)],
                           name="site_published_month")

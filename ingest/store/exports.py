@@ -30,13 +30,13 @@ ExportFormat = Literal["jsonl", "csv", "parquet"]
 EXPORT_BATCH_SIZE = 1000
 EXPORT_TIME_LIMIT_MS = 60 * 60_000
 # Left out unless asked for: body_html (body holds the same text, and the HTML is the
-# heaviest field by far) and the store's plain copies of published_at.
-DEFAULT_EXPORT_FIELDS = tuple(f for f in ARTICLE_FIELDS
-                              if f not in ("body_html", "published_ms", "published_month"))
+# heaviest field by far) and the store's plain copies of the publication time.
+DEFAULT_EXPORT_FIELDS = tuple(f for f in ARTICLE_FIELDS if f not in (
+    "body_html", "published_ms", "published_local_ms", "published_month"))
 
 _STRING_LISTS = ("authors", "categories", "listed_in", "tags")
 _TIMESTAMPS = ("published_at", "modified_at", "first_seen_at", "last_seen_at", "last_changed_at")
-_INTEGERS = ("word_count", "revision", "published_ms")
+_INTEGERS = ("word_count", "revision", "published_ms", "published_local_ms")
 _CAPTION_KEYS = ("text", "image_url", "alt", "credit")
 
 
@@ -101,6 +101,8 @@ def _record(doc: Mapping[str, Any], fields: Sequence[str]) -> dict[str, Any]:
     record: dict[str, Any] = {}
     for field in fields:
         value = doc.get(field)
+        if field in ("published_local", "published_zone") and value is None:
+            value = _stored_before_local_dates(doc)[field]
         if field in _STRING_LISTS:
             record[field] = [_text(v) for v in _as_list(value) if v is not None]
         elif field in _TIMESTAMPS:
@@ -113,6 +115,15 @@ def _record(doc: Mapping[str, Any], fields: Sequence[str]) -> dict[str, Any]:
         else:
             record[field] = _text(value)
     return record
+
+
+def _stored_before_local_dates(doc: Mapping[str, Any]) -> dict[str, str | None]:
+    """What the store's backfill gives an article stored before published_local: its UTC
+    time, zone "UTC"."""
+    published = as_datetime(doc.get("published_at"))
+    if published is None:
+        return {"published_local": None, "published_zone": None}
+    return {"published_local": published.isoformat(), "published_zone": "UTC"}
 
 
 class JsonLinesWriter:

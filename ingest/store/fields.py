@@ -8,7 +8,8 @@ from typing import Any
 ARTICLE_FIELDS = (
     "url", "canonical_url", "site", "source_id", "title", "body", "body_html", "lead",
     "captions", "authors", "categories", "listed_in", "tags", "language", "published_at",
-    "published_ms", "published_month", "modified_at", "date_source", "word_count", "etag",
+    "published_local", "published_zone", "published_ms", "published_local_ms", "published_month",
+    "modified_at", "date_source", "word_count", "etag",
     "last_modified", "crawl_id", "content_hash", "revision", "first_seen_at", "last_seen_at",
     "last_changed_at",
 )

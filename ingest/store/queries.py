@@ -41,6 +41,7 @@ _GROUP_FIELDS: dict[str, str] = {"category": "categories", "site": "site", "lang
 _LIST_FIELDS = {"categories", "authors", "tags"}
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _WORD_EDGES = ".,;:!?()[]{}<>'-\u00ab\u00bb\u201c\u201d\u2018\u2019"
 
 
@@ -68,6 +69,8 @@ def _one_value(key: str, raw: Any) -> str | None:
         raise QueryError(f"{key}: expected text, not {type(raw).__name__}")
     if len(raw) > MAX_PARAM_LENGTH:
         raise QueryError(f"{key}: longer than {MAX_PARAM_LENGTH} characters")
+    if _CONTROL_CHARACTERS.search(raw):  # a NUL breaks the embedded store's full-text query
+        raise QueryError(f"{key}: contains a control character")
     return raw.strip() or None
 
 
@@ -80,10 +83,11 @@ def parse_date_param(key: str, text: str, end_of_day: bool = False) -> datetime:
             raise QueryError(f"{key}: {text!r} is not a date") from None
         return day + timedelta(days=1, milliseconds=-1) if end_of_day else day
     try:
-        parsed = datetime.fromisoformat(text)
+        return _utc(datetime.fromisoformat(text))
     except ValueError:
         raise QueryError(f"{key}: {text!r} is not a date (use YYYY-MM-DD or ISO 8601)") from None
-    return _utc(parsed)
+    except OverflowError:
+        raise QueryError(f"{key}: {text!r} is outside the years 1 to 9999 in UTC") from None
 
 
 def epoch_ms(value: datetime) -> int:
@@ -125,6 +129,9 @@ class ArticleFilter:
     language: str | None = None
     published_from: datetime | None = None
     published_to: datetime | None = None
+    # The bounds are days on each site's own calendar (YYYY-MM-DD parameters), matched
+    # against the local publication time, not instants.
+    local_days: bool = False
 
     def __post_init__(self) -> None:
         for name in _STRING_FIELDS:
@@ -135,7 +142,12 @@ class ArticleFilter:
                 continue
             if not isinstance(value, datetime):
                 raise QueryError(f"{name}: expected a datetime, not {type(value).__name__}")
-            object.__setattr__(self, name, _utc(value))
+            try:
+                object.__setattr__(self, name, _utc(value))
+            except OverflowError:
+                raise QueryError(f"{name}: outside the years 1 to 9999 in UTC") from None
+        if not isinstance(self.local_days, bool):
+            raise QueryError(f"local_days: expected true or false, not {type(self.local_days).__name__}")
         if self.published_from and self.published_to and self.published_from > self.published_to:
             raise QueryError("from: the range starts after it ends")
         if self.text is not None:
@@ -152,15 +164,17 @@ class ArticleFilter:
         if not isinstance(params, Mapping):
             raise QueryError("parameters: expected a mapping of names to text")
         values: dict[str, Any] = {}
+        days: list[bool] = []
         for key, name in FILTER_PARAMS.items():
             value = _one_value(key, params.get(key))
             if value is None:
                 continue
             if name in ("published_from", "published_to"):
                 values[name] = parse_date_param(key, value, end_of_day=name == "published_to")
+                days.append(bool(_DATE_ONLY.fullmatch(value)))
             else:
                 values[name] = value
-        return cls(**values)
+        return cls(**values, local_days=bool(days) and all(days))
 
     def as_params(self) -> dict[str, str]:
         """The parameters from_params turns back into this filter (for links, pagination)."""
@@ -168,13 +182,19 @@ class ArticleFilter:
         for key, name in FILTER_PARAMS.items():
             value = getattr(self, name)
             if isinstance(value, datetime):
-                params[key] = _day_param(value, end_of_day=name == "published_to")
+                params[key] = (_day_param(value, end_of_day=name == "published_to")
+                               if self.local_days else value.isoformat())
             elif value is not None:
                 params[key] = value
         return params
 
     def is_empty(self) -> bool:
-        return all(getattr(self, f.name) is None for f in fields(self))
+        return not narrowed_by(self)
+
+    @property
+    def date_key(self) -> str:
+        """The stored field the date bounds compare with (see articles.published_keys)."""
+        return "published_local_ms" if self.local_days else "published_ms"
 
     def to_query(self, text_index: bool = True) -> dict[str, Any]:
         """The MongoDB filter. Text goes to $text (each word a quoted phrase, so all must
@@ -184,8 +204,9 @@ class ArticleFilter:
         Every condition but the regexes is a top-level field the embedded server turns into
         SQL (milliseconds at 100k articles; it evaluates any $and in Python, seconds), and
         $text combines there with the others only while all of them do. Date bounds are a
-        range on published_ms: the embedded server scans and compares stored datetimes in
-        Python, integers it compares on an index."""
+        range on published_ms, or on published_local_ms for days (local_days): the embedded
+        server scans and compares stored datetimes in Python, integers it compares on an
+        index."""
         query: dict[str, Any] = {}
         for name, stored in _EQUALITY_FIELDS.items():
             value = getattr(self, name)
@@ -200,7 +221,7 @@ class ArticleFilter:
         if self.published_to is not None:
             published["$lte"] = epoch_ms(self.published_to)
         if published:
-            query["published_ms"] = published
+            query[self.date_key] = published
         if self.text is not None:
             words = search_words(self.text)
             if text_index:
@@ -209,6 +230,11 @@ class ArticleFilter:
                 query["$and"] = [{"$or": [{field: {"$regex": re.escape(word), "$options": "i"}}
                                           for field in TEXT_FIELDS]} for word in words]
         return query
+
+
+def narrowed_by(flt: ArticleFilter) -> set[str]:
+    """The conditions a filter sets (local_days only says how its dates read)."""
+    return {f.name for f in fields(flt) if f.name != "local_days" and getattr(flt, f.name) is not None}
 
 
 @dataclass(frozen=True)
@@ -270,13 +296,14 @@ NEWEST_FIRST = [("published_at", -1)]
 
 
 def newest_first(flt: ArticleFilter) -> list[tuple[str, int]]:
-    """The listing order. With date bounds, on published_ms (the same order: it is
-    published_at in milliseconds, as stored): the embedded server then walks its
-    published_ms index through the range and stops at the page, where sorting on
-    published_at reads every article in the range."""
+    """The listing order. With date bounds, on the field they compare with (published_ms
+    is published_at in milliseconds, as stored; published_local_ms the site's wall time,
+    the same order within a site): the embedded server then walks that index through the
+    range and stops at the page, where sorting on published_at reads every article in
+    the range."""
     if flt.published_from is None and flt.published_to is None:
         return NEWEST_FIRST
-    return [("published_ms", -1)]
+    return [(flt.date_key, -1)]
 
 
 def search_articles(db: Database, flt: ArticleFilter, page: int = 1,
@@ -342,8 +369,7 @@ _COUNTED_FILTERS = {"site", "language"}
 def _counts_answer(db: Database, flt: ArticleFilter) -> bool:
     """Whether the writer's counts answer for this filter: no condition but site and
     language, and counts complete."""
-    narrowed = {f.name for f in fields(flt) if getattr(flt, f.name) is not None}
-    return narrowed <= _COUNTED_FILTERS and counts_complete(db)
+    return narrowed_by(flt) <= _COUNTED_FILTERS and counts_complete(db)
 
 
 def counts_by(db: Database, flt: ArticleFilter, by: CountBy) -> list[tuple[str, int]]:

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, request
 
 from ingest.store import queries
 from ingest.revisions import revision_changes
-from ingest.web.pages import request_filter, store
+from ingest.web.pages import request_filter, shared, store
 from ingest.web.params import article_url, page_and_size
 from ingest.web.sanitize import clean_html
 
@@ -45,7 +45,7 @@ def article() -> dict[str, Any]:
 def stats() -> dict[str, Any]:
     flt = request_filter()
     monthly = [{"month": m, "category": c, "articles": n}
-               for m, c, n in queries.monthly_counts_by_category(store(), flt)]
+               for m, c, n in shared("monthly", flt, lambda: queries.monthly_counts_by_category(store(), flt))]
     return {"filter": flt.as_params(), "monthly_by_category": monthly,
-            "categories": queries.counts_by(store(), flt, "category"),
-            "field_coverage": queries.field_coverage(store(), flt)}
+            "categories": shared("counts_by", flt, lambda: queries.counts_by(store(), flt, "category"), "category"),
+            "field_coverage": shared("coverage", flt, lambda: queries.field_coverage(store(), flt))}

@@ -8,14 +8,15 @@ from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from ingest.store.queries import QueryError, as_datetime
-from ingest.web import api, pages
+from ingest.web import api, monitoring, pages
+from ingest.web.cache import STATS_CACHE_SECONDS, SharedResults
 
 logger = logging.getLogger(__name__)
 
@@ -47,15 +48,19 @@ class IsoJSONProvider(DefaultJSONProvider):
         return DefaultJSONProvider.default(o)
 
 
-def create_app(db: Database, trusted_hosts: list[str] | None = None) -> Flask:
+def create_app(db: Database, trusted_hosts: list[str] | None = None,
+               stats_cache_seconds: float = STATS_CACHE_SECONDS) -> Flask:
     """`trusted_hosts`: the Host header values to answer (guards a loopback server against
-    DNS rebinding); None answers any."""
+    DNS rebinding); None answers any. Aggregations (stats, facets) are shared by concurrent
+    requests and kept `stats_cache_seconds` (0: computed for every request)."""
     app = Flask(__name__)
     app.config.update(TRUSTED_HOSTS=trusted_hosts, MAX_CONTENT_LENGTH=64 * 1024)
     app.json = IsoJSONProvider(app)
     app.extensions["ingest_db"] = db
+    app.extensions["ingest_results"] = SharedResults(stats_cache_seconds)
     app.jinja_env.filters["when"] = format_when
     app.register_blueprint(pages.bp)
+    app.register_blueprint(monitoring.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.after_request(add_security_headers)
     app.register_error_handler(HTTPException, http_error)
@@ -81,11 +86,15 @@ def error_response(status: int, message: str) -> tuple[Response | str, int]:
     return render_template("error.html", status=status, message=message), status
 
 
-def http_error(exc: HTTPException) -> tuple[Response | str, int]:
+def http_error(exc: HTTPException) -> Response | tuple[Response | str, int]:
     if isinstance(exc, SecurityError):  # an untrusted Host: no URL can be built for a page
         return Response("Bad request: this server does not answer to that Host name.\n",
                         mimetype="text/plain"), 400
-    return error_response(exc.code or 500, exc.description or exc.name)
+    response = make_response(error_response(exc.code or 500, exc.description or exc.name))
+    for name, value in exc.get_headers():  # Allow on a 405, as HTTP requires
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def store_error(exc: PyMongoError) -> tuple[Response | str, int]:

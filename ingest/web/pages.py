@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, TypeVar
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from pymongo.database import Database
@@ -17,6 +17,7 @@ from ingest.web.params import MAX_PAGE, PER_PAGE, article_url, check_names, page
 from ingest.web.sanitize import clean_html, web_url
 
 bp = Blueprint("pages", __name__)
+T = TypeVar("T")
 
 FACETS = ("site", "category", "language")
 FACET_SIZE = 12
@@ -25,6 +26,13 @@ SNIPPET_CHARS = 280
 
 def store() -> Database:
     return current_app.extensions["ingest_db"]
+
+
+def shared(name: str, flt: ArticleFilter, compute: Callable[[], T], *extra: Hashable) -> T:
+    """An aggregation over the filter's articles, computed once for concurrent requests and
+    kept for a while (ingest.web.cache)."""
+    key = (name, tuple(sorted(flt.as_params().items())), *extra)
+    return current_app.extensions["ingest_results"].get(key, compute)
 
 
 def request_filter() -> ArticleFilter:
@@ -48,7 +56,8 @@ def search() -> str:
     flt = request_filter()
     page, per_page = page_and_size(request.args)
     result = queries.search_articles(store(), flt, page=page, per_page=per_page)
-    facets = {by: queries.counts_by(store(), flt, by)[:FACET_SIZE] for by in FACETS}
+    facets = {by: shared("counts_by", flt, lambda by=by: queries.counts_by(store(), flt, by), by)[:FACET_SIZE]
+              for by in FACETS}
     last_page = min(result.pages, MAX_PAGE)
     return render_template("search.html", flt=flt, params=flt.as_params(), result=result,
                            facets=facets, last_page=last_page, snippet=snippet,
@@ -75,6 +84,7 @@ def article() -> str:
 @bp.get("/stats")
 def stats() -> str:
     flt = request_filter()
-    rows = queries.monthly_counts_by_category(store(), flt)
+    rows = shared("monthly", flt, lambda: queries.monthly_counts_by_category(store(), flt))
+    coverage = shared("coverage", flt, lambda: queries.field_coverage(store(), flt))
     return render_template("stats.html", flt=flt, params=flt.as_params(), rows=rows,
-                           chart=monthly_chart(rows), coverage=queries.field_coverage(store(), flt))
+                           chart=monthly_chart(rows), coverage=coverage)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import ipaddress
 import threading
+import time
 from types import TracebackType
 from typing import Any
 
-from waitress import create_server
+from waitress.adjustments import Adjustments
+from waitress.channel import HTTPChannel
+from waitress.server import MultiSocketServer, TcpWSGIServer
+from waitress.task import ThreadedTaskDispatcher
 
 LOOPBACK_NAMES = ["127.0.0.1", "localhost", "[::1]"]
 
@@ -34,14 +38,70 @@ def trusted_hosts(host: str) -> list[str] | None:
     return None if is_wildcard(host) else [host]
 
 
+CONNECTION_LIMIT = 1000  # open connections (waitress's default, 100, is what slowloris needs)
+REQUEST_TIMEOUT = 10  # seconds a client has to send a whole request, however slowly it trickles
+IDLE_TIMEOUT = 30  # seconds a kept-alive connection may stay silent
+CLEANUP_INTERVAL = 1  # seconds between checks of those two
+
+
+class DeadlineChannel(HTTPChannel):
+    """A connection that notes when the request it is receiving began."""
+
+    request_started = 0.0
+
+    def received(self, data: bytes) -> bool:
+        if self.request is None:  # these bytes start a new request
+            self.request_started = time.time()
+        return super().received(data)
+
+
+class GuardedServer(TcpWSGIServer):
+    """waitress's server, which also closes connections whose request stays incomplete
+    past REQUEST_TIMEOUT (waitress itself only closes silent ones: a client that sends a
+    byte now and then would hold its connection forever)."""
+
+    channel_class = DeadlineChannel
+    request_timeout = REQUEST_TIMEOUT
+
+    def maintenance(self, now: float) -> None:
+        super().maintenance(now)
+        cutoff = now - self.request_timeout
+        for channel in list(self.active_channels.values()):
+            if channel.request is not None and not channel.requests and channel.request_started < cutoff:
+                channel.will_close = True
+
+
+def guarded_server(app: Any, request_timeout: float = REQUEST_TIMEOUT, **options: Any) -> Any:
+    """What waitress.create_server builds for host/port listening, with GuardedServer."""
+    adj = Adjustments(**options)
+    dispatcher = ThreadedTaskDispatcher()
+    dispatcher.set_thread_count(adj.threads)
+    shared_map: dict[int, Any] = {}
+    servers = [GuardedServer(app, shared_map, dispatcher=dispatcher, adj=adj, sockinfo=sockinfo)
+               for sockinfo in adj.listen]
+    for server in servers:
+        server.request_timeout = request_timeout
+    if len(servers) == 1:
+        return servers[0]
+    return MultiSocketServer(shared_map, adj, [(s.effective_host, s.effective_port) for s in servers],
+                             dispatcher, servers[-1].log_info)
+
+
 class WebServer:
     """waitress on host:port (0: a free port); `url` is where it listens. As a context
-    manager it serves from a thread (for tests); `serve_forever` blocks (for the CLI)."""
+    manager it serves from a thread (for tests); `serve_forever` blocks (for the CLI).
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, threads: int = 4) -> None:
-        self.server = create_server(
-            app, host=host, port=port, threads=threads, ident="ingest",
-            channel_timeout=30, max_request_header_size=64 * 1024, max_request_body_size=64 * 1024,
+    Held-open connections cannot starve it: up to `connection_limit` connections (polled,
+    not select()ed, so past 1,024 file descriptors), and a request must arrive whole within
+    `request_timeout` seconds. Beyond that, put a reverse proxy in front (README)."""
+
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, threads: int = 4,
+                 connection_limit: int = CONNECTION_LIMIT, request_timeout: float = REQUEST_TIMEOUT) -> None:
+        self.server = guarded_server(
+            app, request_timeout=request_timeout, host=host, port=port, threads=threads,
+            ident="ingest", connection_limit=connection_limit, asyncore_use_poll=True,
+            channel_timeout=IDLE_TIMEOUT, cleanup_interval=CLEANUP_INTERVAL,
+            max_request_header_size=64 * 1024, max_request_body_size=64 * 1024,
             clear_untrusted_proxy_headers=True,
         )
         self.thread: threading.Thread | None = None

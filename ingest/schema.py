@@ -1,0 +1,71 @@
+"""The stored article as a JSON Schema (types, required fields, formats), checked by the
+validate pipeline with Spidermon's JSONSchemaValidator. Dates are checked as RFC 3339
+strings: `json_view` gives the item as JSON would carry it. Fields not named here (ones a
+later version adds) are allowed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+_STRING = {"type": "string"}
+_TEXT = {"type": "string", "minLength": 1}
+_OPTIONAL_TEXT = {"type": ["string", "null"]}
+_URL = {"type": "string", "format": "uri", "pattern": "^https?://"}
+_INSTANT = {"type": ["string", "null"], "format": "date-time"}
+_NAMES = {"type": "array", "items": _TEXT}
+
+ARTICLE_SCHEMA: dict[str, Any] = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "title": "stored article",
+    "type": "object",
+    "required": ["url", "canonical_url", "site", "title", "body", "captions", "authors",
+                 "categories", "tags", "published_at", "fetched_at", "crawl_id"],
+    "properties": {
+        "url": _URL,
+        "canonical_url": _URL,
+        "site": _TEXT,
+        "source_id": _OPTIONAL_TEXT,
+        "title": {"type": "string", "minLength": 1, "maxLength": 1000},
+        "body": _TEXT,
+        "body_html": _OPTIONAL_TEXT,
+        "lead": _OPTIONAL_TEXT,
+        "captions": {"type": "array", "items": {
+            "type": "object", "required": ["text"],
+            "properties": {"text": _TEXT, "image_url": {"type": ["string", "null"], "format": "uri"},
+                           "alt": _OPTIONAL_TEXT, "credit": _OPTIONAL_TEXT}}},
+        "authors": _NAMES,
+        "categories": _NAMES,
+        "listed_in": {"type": "array", "items": _STRING},
+        "tags": _NAMES,
+        "language": {"type": ["string", "null"], "pattern": "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"},
+        "published_at": _INSTANT,
+        "modified_at": _INSTANT,
+        "date_source": _OPTIONAL_TEXT,
+        "fetched_at": {"type": "string", "format": "date-time"},
+        "http_status": {"type": ["integer", "null"], "minimum": 100, "maximum": 599},
+        "etag": _OPTIONAL_TEXT,
+        "last_modified": _OPTIONAL_TEXT,
+        "crawl_id": _TEXT,
+        "word_count": {"type": "integer", "minimum": 0},
+    },
+}
+_INDEX = re.compile(r"\.\d+(?=\.|$)")
+
+
+def json_view(value: Any) -> Any:
+    """The value as JSON would carry it: instants as RFC 3339 strings, tuples as lists."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {key: json_view(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_view(item) for item in value]
+    return value
+
+
+def violation_field(path: str) -> str:
+    """A violation's field without list positions: captions.3.image_url -> captions.image_url."""
+    return _INDEX.sub("", path) or "(article)"
