@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.settings import Settings
 
+    from ingest.extract.article import ExtractionRules
+
 DEFAULT_DATA_DIR = Path("data")
 EXIT_LOCKED = 75  # EX_TEMPFAIL: a scheduler may simply try again later
 EXIT_QUALITY = 65  # EX_DATAERR: the run went through, but extracted worse than the site's usual
@@ -375,13 +377,40 @@ def _page_files(paths: Sequence[Path]) -> Iterator[Path]:
             yield path
 
 
-def cmd_extract(args: argparse.Namespace) -> int:
-    """Saved pages -> JSON Lines, with the crawl's extractor and date parsing."""
-    import json
+# `extract` exits with the number of pages that failed, up to this (shells keep 126+).
+MAX_EXIT_FAILURES = 125
 
+
+def _extracted_record(path: Path, url: str | None, rules: ExtractionRules, tz: str) -> dict[str, Any]:
+    """One saved page as `extract` writes it."""
     from ingest.dates import parse_datetime, parse_local
     from ingest.evaluate import read_page
-    from ingest.extract.article import GENERIC, extract_article
+    from ingest.extract.article import extract_article
+
+    fields = extract_article(read_page(path), url or "", rules)
+    published = parse_local(fields["published_raw"] or "", timezone=tz, url=url or "",
+                            printed=fields["printed_date_raw"])
+    modified = parse_datetime(fields["modified_raw"] or "", timezone=tz)
+    return {
+        "file": str(path), "url": url or None, "title": fields["title"],
+        "body": fields["body"], "captions": fields["captions"], "authors": fields["authors"],
+        "published_at": published.utc.isoformat() if published else None,
+        "published_local": published.local if published else None,
+        "published_zone": published.zone if published else None,
+        "modified_at": modified.isoformat() if modified else None,
+        "date_source": fields["date_source"], "language": fields["language"],
+        "categories": fields["categories"], "tags": fields["tags"],
+        "canonical_url": fields["canonical_url"] or None, "source_id": fields["source_id"],
+    }
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    """Saved pages -> JSON Lines, with the crawl's extractor and date parsing. Exit status:
+    how many pages failed (each also gets a line with its "error")."""
+    import json
+    import traceback
+
+    from ingest.extract.article import GENERIC
     from ingest.extract.html import ExtractionError
     from ingest.sites import ProfileError, load_profile
 
@@ -400,43 +429,41 @@ def cmd_extract(args: argparse.Namespace) -> int:
         return 2
     for index, path in enumerate(files, 1):
         try:
-            fields = extract_article(read_page(path), args.url or "", rules)
-        except (OSError, ExtractionError) as exc:
+            record = _extracted_record(path, args.url, rules, tz)
+        except Exception as exc:  # one page's failure costs that page only: a line says why
             failures += 1
-            print(f"error: {path}: {exc}", file=sys.stderr)
+            reason = str(exc) if isinstance(exc, (OSError, ExtractionError)) else f"{type(exc).__name__}: {exc}"
+            print(f"error: {path}: {reason}", file=sys.stderr)
+            if not isinstance(exc, (OSError, ExtractionError)):
+                traceback.print_exc(file=sys.stderr)
+            out.write(json.dumps({"file": str(path), "url": args.url or None, "error": reason},
+                                 ensure_ascii=False) + "\n")
             continue
-        published = parse_local(fields["published_raw"] or "", timezone=tz, url=args.url or "",
-                                printed=fields["printed_date_raw"])
-        modified = parse_datetime(fields["modified_raw"] or "", timezone=tz)
-        record = {
-            "file": str(path), "url": args.url or None, "title": fields["title"],
-            "body": fields["body"], "captions": fields["captions"], "authors": fields["authors"],
-            "published_at": published.utc.isoformat() if published else None,
-            "published_local": published.local if published else None,
-            "published_zone": published.zone if published else None,
-            "modified_at": modified.isoformat() if modified else None,
-            "date_source": fields["date_source"], "language": fields["language"],
-            "categories": fields["categories"], "tags": fields["tags"],
-            "canonical_url": fields["canonical_url"] or None, "source_id": fields["source_id"],
-        }
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
         if args.output and index % 50 == 0:
             print(f"{index}/{len(files)} pages", file=sys.stderr)
     if args.output:
         out.close()
     print(f"{len(files) - failures} pages extracted, {failures} failed", file=sys.stderr)
-    return 1 if failures == len(files) else 0
+    return min(failures, MAX_EXIT_FAILURES)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from ingest.evaluate import report
+    from ingest.evaluate import find_truth, report
 
     try:
-        for line in report(args.folders, compare=not args.no_compare):
-            print(line, flush=True)
-    except FileNotFoundError as exc:
+        for folder in args.folders:
+            find_truth(folder)
+    except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    per_page = open(args.pages, "w", encoding="utf-8") if args.pages else None
+    try:
+        for line in report(args.folders, compare=not args.no_compare, per_page=per_page):
+            print(line, flush=True)
+    finally:
+        if per_page is not None:
+            per_page.close()
     return 0
 
 
@@ -532,6 +559,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("folders", nargs="+", type=Path,
                           help="folders holding html/ and ground-truth.json or truth.json")
     evaluate.add_argument("--no-compare", action="store_true", help="skip trafilatura and htmldate")
+    evaluate.add_argument("--pages", metavar="FILE", type=Path,
+                          help="also write each page's scores per extractor here (JSON Lines)")
     evaluate.set_defaults(func=cmd_eval)
 
     serve = sub.add_parser("serve", help="read-only web app: search, articles, revisions, stats, JSON")

@@ -1,12 +1,13 @@
 """Pages in legacy encodings, declared in the HTTP header, a meta tag, a BOM, or in
-conflicting ways: decoded as browsers do (BOM, then header, then meta) through Scrapy's own
-response decoding, which the crawl uses."""
+conflicting ways: decoded as browsers do (BOM, then header, then meta) by decode_html, as
+the crawl does, which also reads UTF-8 declared as a single-byte encoding as UTF-8."""
 
 from __future__ import annotations
 
 from scrapy.http import HtmlResponse
 
 from ingest.extract.article import extract_article
+from ingest.extract.html import decode_html
 
 TITLES = {
     "windows-1256": "احتجاجات المعلمين في طهران تدخل أسبوعها الثالث",
@@ -27,6 +28,7 @@ DECLARATIONS = {
 CASES = [(enc, how) for enc in TITLES if enc != "utf-8" for how in DECLARATIONS] + [
     ("utf-8", "header only"), ("utf-8", "meta only"), ("utf-8", "header and meta agree"),
     ("utf-8", "header right, meta wrong"), ("utf-8", "BOM, header wrong"), ("utf-8", "BOM only"),
+    ("utf-8", "header and meta say latin-1"), ("utf-8", "meta says windows-1252"),
 ]
 
 
@@ -35,6 +37,8 @@ def page(encoding: str, how: str) -> tuple[bytes, dict[str, str]]:
     wrong = "windows-1252" if encoding != "windows-1252" else "utf-8"
     header, meta, bom = {
         "BOM, header wrong": (wrong, None, True), "BOM only": (None, None, True),
+        "header and meta say latin-1": ("iso-8859-1", "iso-8859-1", False),
+        "meta says windows-1252": (None, "windows-1252", False),
     }.get(how) or DECLARATIONS[how]
     header = header.format(enc=encoding, wrong=wrong) if header else None
     meta_tag = ""
@@ -57,7 +61,8 @@ def test_titles_survive_every_declaration(figure):
     for encoding, how in CASES:
         body, headers = page(encoding, how)
         response = HtmlResponse("https://news.example/2024/01/02/story/", body=body, headers=headers)
-        fields = extract_article(response.text, response.url)
+        text, _encoding = decode_html(response.body, response.headers.get("Content-Type").decode())
+        fields = extract_article(text, response.url)
         if fields["title"] != TITLES[encoding]:
             wrong.append((encoding, how, fields["title"]))
         replacement_chars += (fields["title"] + fields["body"]).count("\ufffd")

@@ -1,4 +1,5 @@
 import gzip
+import io
 import json
 from datetime import date
 
@@ -34,8 +35,8 @@ def test_date_scoring_takes_the_local_day(tmp_path):
         (tmp_path / "html" / f"{name}.html").write_text(html)
         truth[name] = {"date": day, "url": url}
     (tmp_path / "truth.json").write_text(json.dumps(truth))
-    [line] = report([tmp_path], compare=False)
-    assert "date  ingest" in line and "acc 1.000" in line and "(2 pages)" in line
+    _header, line, _legend = report([tmp_path], compare=False)
+    assert line.split()[1:3] == ["ingest", "2"] and line.split()[8] == "1.000"  # date accuracy
 
 
 def test_report_on_a_folder(tmp_path):
@@ -49,8 +50,10 @@ def test_report_on_a_folder(tmp_path):
     (tmp_path / "ground-truth.json").write_text(json.dumps({"page.one": {"articleBody": truth, "url": ""}}))
     pages, loaded = find_truth(tmp_path)
     assert pages == tmp_path / "html" and "page.one" in loaded
-    [line] = report([tmp_path], compare=False)
-    assert "F1 1.000" in line and "(1 pages)" in line
+    header, line, _legend = report([tmp_path], compare=False)
+    assert header.split()[:3] == ["folder", "extractor", "pages"]
+    assert line.split()[:6] == [tmp_path.name, "ingest", "1", "1.000", "1.000", "1.000"]
+    assert line.split()[6] == "0"  # no empty body
 
 
 def test_title_exact_match_where_truth_has_titles(tmp_path):
@@ -62,5 +65,35 @@ def test_title_exact_match_where_truth_has_titles(tmp_path):
     truth = {"p0": {"articleBody": "x", "title": "First headline"},
              "p1": {"articleBody": "x", "title": "Another headline"}}
     (tmp_path / "ground-truth.json").write_text(json.dumps(truth))
-    lines = report([tmp_path], compare=False)
-    assert any("title ingest" in line and "exact 0.500 (1/2 pages)" in line for line in lines)
+    lines = list(report([tmp_path], compare=False))
+    assert "0.500 (  1/  2)" in lines[1]
+
+
+def test_one_table_over_several_folders_with_peers_and_per_page_scores(tmp_path):
+    """Body and date folders in one table: ours beside trafilatura and htmldate, an empty
+    body counted, and each page's scores written out."""
+    bodies, dates = tmp_path / "bodies", tmp_path / "dates"
+    for folder in (bodies, dates):
+        (folder / "html").mkdir(parents=True)
+    words = " ".join(f"word{n}" for n in range(80))
+    (bodies / "html" / "full.html").write_text(
+        f"<html><head><title>Full story - Site</title></head><body><article><h1>Full story</h1>"
+        f"<p>{words}</p></article></body></html>")
+    (bodies / "html" / "blank.html").write_text("<html><body><p>.</p></body></html>")
+    (bodies / "ground-truth.json").write_text(json.dumps({
+        "full": {"articleBody": words, "title": "Full story"}, "blank": {"articleBody": words}}))
+    (dates / "html" / "d.html").write_text(
+        "<html><head><meta property='article:published_time' content='2021-03-14T10:00:00+01:00'>"
+        f"</head><body><article><p>{words}</p></article></body></html>")
+    (dates / "truth.json").write_text(json.dumps({"d": {"date": "2021-03-14", "url": None}}))
+    per_page = io.StringIO()
+    lines = list(report([bodies, dates], per_page=per_page))
+    rows = {tuple(line.split()[:2]): line.split() for line in lines[1:-1]}
+    assert set(rows) == {("bodies", "ingest"), ("bodies", "trafilatura"),
+                         ("dates", "ingest"), ("dates", "htmldate")}
+    assert rows[("bodies", "ingest")][2] == "2" and rows[("bodies", "ingest")][6] == "1"  # one empty
+    assert rows[("bodies", "ingest")][7] == "1.000"  # title exact match
+    assert rows[("dates", "ingest")][7:9] == ["-", "1.000"]  # no title; date accuracy
+    records = [json.loads(line) for line in per_page.getvalue().splitlines()]
+    assert [(r["folder"], r["page"]) for r in records] == [("bodies", "blank"), ("bodies", "full"), ("dates", "d")]
+    assert records[1]["ingest"]["title_ok"] is True and records[2]["htmldate"]["date"] == "2021-03-14"

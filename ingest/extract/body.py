@@ -57,34 +57,153 @@ def find_body_container(scope: HtmlElement, excluded: set[HtmlElement],
     """The element a known theme keeps the article text in, if the page has one."""
     for selector in body_selectors + selectors.BODY:
         candidates = [e for e in select(scope, selector) if not inside_any(e, excluded)]
+        if len(candidates) > 1:
+            outermost = [e for e in candidates if not any(a in candidates for a in e.iterancestors())]
+            if len(outermost) > 1 and all(e.tag == "p" for e in outermost):
+                return _joined(outermost)
         if candidates:
-            return max(candidates, key=_paragraph_weight)
+            best = max(candidates, key=_paragraph_weight)
+            parts = _continuations(best, excluded)
+            return _joined(parts) if len(parts) > 1 else best
     return None
+
+
+def _continuations(container: HtmlElement, excluded: set[HtmlElement]) -> list[HtmlElement]:
+    """The container and its siblings of the same tag whose classes are among its own and
+    name a body ("article_body"), in page order: an article that an ad or a pull quote
+    splits into two boxes of one kind. Layout classes ("main-wrapper") do not count."""
+    parent = container.getparent()
+    classes = set((container.get("class") or "").split())
+    if parent is None or not classes:
+        return [container]
+
+    def continues(element: HtmlElement) -> bool:
+        own = set((element.get("class") or "").split())
+        return (element.tag == container.tag and bool(own) and own <= classes
+                and any(BODY_CLASS.search(name) for name in own) and element not in excluded)
+
+    return [e for e in parent if e is container or continues(e)]
+
+
+BODY_CLASS = re.compile(r"body|text|content|story|article", re.I)
+
+
+def _joined(elements: list[HtmlElement]) -> HtmlElement:
+    """One container holding copies of the parts of an article body that a theme splits
+    (itemprop=articleBody on each <p>, boxes of one class around an ad)."""
+    wrapper = lxml.html.Element("div")
+    for element in elements:
+        part = copy.deepcopy(element)
+        part.tail = None
+        wrapper.append(part)
+    return wrapper
 
 
 def generic_body(root: HtmlElement, captions: list[dict], title: str | None = None,
                  scope: HtmlElement | None = None) -> Body:
     """Main-content extraction for pages of unknown structure, by trafilatura (the best
     scoring open extractor on news benchmarks), minus caption lines."""
-    import trafilatura
-
-    text = trafilatura.extract(copy.deepcopy(root), include_comments=False, include_images=False,
-                               favor_precision=False, fast=True) or ""
+    text = _main_text(root)
     caption_texts = [c["text"] for c in captions] + [c["alt"] for c in captions if c["alt"]]
     noise = page_noise_texts(root, scope)
     lines = [LIST_MARK.sub("", collapse_spaces(raw)) for raw in text.split("\n")]
+    if any(line.startswith("|") for line in lines):
+        lines = _table_cells_as_blocks(root, lines)
     if any(ARABIC_SCRIPT.search(line) for line in lines):
         # trafilatura drops zero-width joiners, which Persian words need: take the page's text
         page_text = {_without_joiners(block): block for _tag, block in iter_blocks(root)}
         lines = [page_text.get(_without_joiners(line), line) for line in lines]
-    paragraphs = [
-        line for line in lines
-        if line and not any(near_duplicate(line, caption) for caption in caption_texts)
-        and not is_boilerplate_line(line, title)
-        and not any(line in box for box in noise)
-    ]
+    links = _link_texts(root)
+    lines = [line for line in lines
+             if line and line not in links
+             and not any(near_duplicate(line, caption) for caption in caption_texts)
+             and not is_boilerplate_line(line, title)]
+    noise = _boxes_not_holding(noise, lines)
+    paragraphs = [line for line in lines if not any(line in box for box in noise)]
     html = "\n".join(f"<p>{escape(p)}</p>" for p in paragraphs)
     return Body(paragraphs, f"<div>{html}</div>" if html else "")
+
+
+TABLE_CELL = re.compile(r"(?<!\\)\|")
+
+
+def _table_cells_as_blocks(root: HtmlElement, lines: list[str]) -> list[str]:
+    """Table rows as trafilatura writes them ("| a | b |") as the page's own blocks: on
+    pages laid out in tables a row holds the menu cell beside the article cell, and a
+    cell's paragraphs come out as one line."""
+    blocks = [block for _tag, block in iter_blocks(root)]
+    starts: dict[str, list[int]] = {}
+    for index, block in enumerate(blocks):
+        starts.setdefault(block, []).append(index)
+    result: list[str] = []
+    for line in lines:
+        if not line.startswith("|"):
+            result.append(line)
+            continue
+        for cell in TABLE_CELL.split(line):
+            cell = collapse_spaces(cell.replace("\\|", "|"))
+            if cell:
+                result.extend(_split_into_blocks(cell, blocks, starts))
+    return result
+
+
+def _split_into_blocks(text: str, blocks: list[str], starts: dict[str, list[int]]) -> list[str]:
+    """text as the run of consecutive page blocks it is made of, or as itself."""
+    for first_block in (b for b in starts if text.startswith(b) and len(b) < len(text)):
+        for index in starts[first_block]:
+            run, length = [], 0
+            while index < len(blocks) and length < len(text):
+                run.append(blocks[index])
+                length = len(" ".join(run))
+                index += 1
+            if " ".join(run) == text:
+                return run
+    return [text]
+
+
+def _link_texts(root: HtmlElement) -> set[str]:
+    """Texts of the page's links: a line that is one whole link is a menu entry or a
+    teaser, not article text."""
+    return {text for a in root.iter("a") if (text := collapse_spaces(a.text_content()))}
+
+
+def _main_text(root: HtmlElement) -> str:
+    """trafilatura's main text: its fast mode, and its full mode (which weighs readability's
+    and jusText's answers too) where the fast answer is empty, made of layout tables, holds
+    page furniture (navigation, forms, footers) that full mode would clean, holds no line
+    of prose (a fixtures table, a link list), or is short on a page laid out in tables
+    (elsewhere full mode's longer answers to short pages were mostly wrong)."""
+    import trafilatura
+    from trafilatura.external import SANITIZED_XPATH
+
+    found = trafilatura.bare_extraction(root, include_comments=False, fast=True)
+    body = found.body if found is not None else None
+    text = (found.text or "") if found is not None else ""
+    deficient = (body is None or not text or not body.xpath(".//p//text()")
+                 or len(body.findall(".//table")) > len(body.findall(".//p"))
+                 or bool(body.xpath(SANITIZED_XPATH)))
+    short_in_tables = len(text) < SHORT_TEXT and len(root.xpath("//table")) > len(root.xpath("//p"))
+    no_prose = not any(len(line.split()) >= PROSE_WORDS for line in text.split("\n"))
+    if deficient or short_in_tables or no_prose:
+        return trafilatura.extract(root, include_comments=False, fast=False) or ""
+    return text
+
+
+SHORT_TEXT = 500
+# A fast answer without one line this long is a list (fixtures, links), not an article.
+PROSE_WORDS = 15
+
+
+def _boxes_not_holding(boxes: list[str], lines: list[str]) -> list[str]:
+    """The noise boxes that do not hold most of the text: a box marked as noise that holds
+    the bulk of what the extractor found (a blog widget, a lightbox, a header wrapping the
+    whole post) is where the article is, not noise beside it; and boxes that together
+    would take most of it (bylines left open around the paragraphs) are not trusted."""
+    total = sum(len(line) for line in lines)
+    boxes = [box for box in boxes
+             if sum(len(line) for line in lines if line in box) < MAIN_SHARE * total]
+    removed = sum(len(line) for line in lines if any(line in box for box in boxes))
+    return boxes if removed < MAIN_SHARE * total else []
 
 
 def _paragraph_weight(element: HtmlElement) -> int:
@@ -122,6 +241,8 @@ def _without_joiners(text: str) -> str:
 
 LIST_MARK = re.compile(r"^[-•*]\s+")
 MAX_NOISE_BOX = 3000
+# A noise box holding this share of the extracted text is the article itself.
+MAIN_SHARE = 0.5
 
 
 def page_noise_texts(root: HtmlElement, scope: HtmlElement | None = None) -> list[str]:

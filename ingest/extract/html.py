@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -30,14 +31,43 @@ class ExtractionError(ValueError):
     """The input is not an HTML document that can be extracted from."""
 
 
-def parse_html(html: str | bytes, content_type: str | None = None) -> HtmlElement:
-    """Parse a whole page. Bytes are decoded the way browsers do (BOM, HTTP header, meta
-    charset, then detection) by w3lib, the decoder Scrapy itself uses."""
-    if isinstance(html, bytes):
-        from w3lib.encoding import html_to_unicode
+# C0 control characters other than tab and line breaks, and the two non-characters: XML
+# cannot hold them, so a tree carrying one breaks serializers (trafilatura's among them).
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
 
-        html = html_to_unicode(content_type, html)[1]
-    html = html.replace("\x00", "")
+
+def decode_html(html: bytes, content_type: str | None = None) -> tuple[str, str]:
+    """(text, encoding): decoded the way browsers do (BOM, HTTP header, meta charset, then
+    detection) by w3lib, the decoder Scrapy itself uses, except that a page declaring a
+    single-byte encoding (ISO-8859-1, windows-1252...) whose bytes are valid UTF-8 with
+    multi-byte sequences is read as UTF-8: servers and templates often declare Latin-1 by
+    default, and Latin-1 text forming valid UTF-8 sequences throughout is all but unknown."""
+    from w3lib.encoding import html_to_unicode
+
+    encoding, text = html_to_unicode(content_type, html)
+    if _single_byte(encoding) and _UTF8_MULTIBYTE.search(html):
+        try:
+            return html.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            pass
+    return text, encoding
+
+
+@lru_cache(maxsize=64)
+def _single_byte(encoding: str) -> bool:
+    try:
+        return len("\u00e9\u0416\u4e2d".encode(encoding, "ignore")) <= 2
+    except LookupError:
+        return False
+
+
+def parse_html(html: str | bytes, content_type: str | None = None) -> HtmlElement:
+    """Parse a whole page (bytes are decoded by decode_html). Control characters are
+    dropped: they are never text, and no part of the page is lost to one."""
+    if isinstance(html, bytes):
+        html = decode_html(html, content_type)[0]
+    html = CONTROL_CHARACTERS.sub("", html)
     if not html.strip():
         raise ExtractionError("empty document")
     try:

@@ -179,16 +179,73 @@ def extract_source_id(root: HtmlElement, url: str, url_id_pattern: str | None = 
 
 def extract_title(root: HtmlElement, scope: HtmlElement, structured: StructuredData,
                   title_selectors: tuple[str, ...] = ()) -> str | None:
+    """The headline. A theme's headline element first; otherwise the heading the page's
+    <title> repeats (titles are "headline - section - site"), so that a logo, site or
+    section name in an <h1> ("Sport", "Latest News") is not taken for it."""
     element = first(root, title_selectors + selectors.TITLE)
-    if element is None:
-        element = first(scope, ["h1"])
     if element is not None and text_of(element):
         return text_of(element)
+    page_title = text_of(root.find(".//title"))
+    if len(page_title) > MAX_TITLE_CHARS:  # a <title> left open swallows the page
+        page_title = ""
+    heading = _heading_in_title(root, page_title) if page_title else None
+    if heading:
+        return heading
+    h1 = text_of(first(scope, ["h1"]))
+    if h1 and not (page_title and _is_part_name(h1, page_title)):
+        return h1
     for candidate in (meta_content(root, "meta[property='og:title']"), structured.headline):
-        if candidate:
+        if candidate and not (page_title and _is_part_name(candidate, page_title)):
             return candidate
-    title = text_of(root.find(".//title"))
-    return re.split(r"\s+[-|–—»·]\s+", title)[0] if title else None
+    return _longest_segment(page_title) or h1 or None
+
+
+MAX_TITLE_CHARS = 300
+TITLE_SEPARATORS = re.compile(r"\s+[-|–—»·:]+\s+|\s*[|»]\s*|:\s+|_")
+_WORD = re.compile(r"\w+")
+# Where headlines are: heading elements first, then elements whose class or id says so.
+_HEADINGS = ("//h1 | //h2 | //h3 | //h4",
+             "//*[contains(@class, 'title') or contains(@class, 'headline') or contains(@class, 'Title')"
+             " or contains(@class, 'Headline') or contains(@id, 'title') or contains(@id, 'headline')]")
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def _longest_segment(page_title: str) -> str:
+    segments = [collapse_spaces(s) for s in TITLE_SEPARATORS.split(page_title)]
+    return max(segments, key=lambda s: len(s.split()), default="")
+
+
+def _is_part_name(text: str, page_title: str) -> bool:
+    """A site or section name: a few words that make up a small part of the <title>."""
+    words, title_words = _words(text), set(_words(page_title))
+    longest = _words(_longest_segment(page_title))
+    return bool(words) and all(w in title_words for w in words) and len(words) < 0.5 * len(longest)
+
+
+def _heading_in_title(root: HtmlElement, page_title: str) -> str | None:
+    """The heading (h1-h4, else an element whose class says title or headline) whose words
+    the <title> holds, the one holding most of them; at least half of the title's longest
+    part."""
+    title_words = set(_words(page_title))
+    needed = 0.5 * len(_words(_longest_segment(page_title)))
+    for xpath in _HEADINGS:
+        best, best_hits = None, 0
+        for element in root.xpath(xpath):
+            if element.tag in ("title", "meta", "head", "html", "body"):
+                continue
+            text = text_of(element)
+            if not text or len(text) > MAX_TITLE_CHARS:
+                continue
+            words = _words(text)
+            hits = sum(w in title_words for w in words)
+            if hits >= max(needed, 2) and hits >= 0.8 * len(words) and hits > best_hits:
+                best, best_hits = text, hits
+        if best:
+            return best
+    return None
 
 
 def link_texts(scope: HtmlElement, rel_token: str, exact: bool = False) -> list[str]:
@@ -204,18 +261,62 @@ def link_texts(scope: HtmlElement, rel_token: str, exact: bool = False) -> list[
 
 
 def extract_authors(root: HtmlElement, scope: HtmlElement, structured: StructuredData) -> list[str]:
+    """Names of people. Bylines are split ("A, B and C, CNN" -> A, B, C; the outlet dropped),
+    and a selector that finds link texts which are not names (tags, "Printer-friendly
+    version", a donation link) or more links than a byline holds is not taken."""
     if structured.authors:
-        return _unique(structured.authors)
-    names: list[str] = []
-    for css in selectors.AUTHOR:
-        names.extend(text_of(e) for e in select(scope, css))
+        names = person_names(structured.authors)
         if names:
-            break
-    if not names:
-        meta = meta_content(root, "meta[name='author']", "meta[property='article:author']")
-        if meta and not meta.startswith("http"):
-            names = [meta]
-    return _unique(re.sub(r"^(by|von|par|por)\s+", "", n, flags=re.I) for n in names if n)
+            return names
+    for css in selectors.AUTHOR:
+        found = [text_of(e) for e in select(scope, css)]
+        found = [text for text in found if text]
+        if not found or len(found) > MAX_BYLINE_LINKS:
+            continue
+        names = person_names(found)
+        if names:
+            return names
+    meta = meta_content(root, "meta[name='author']", "meta[property='article:author']")
+    if meta and not meta.startswith("http"):
+        return person_names([meta])
+    return []
+
+
+MAX_BYLINE_LINKS = 6
+BYLINE_PREFIX = re.compile(r"^(?:(?:written|posted|reported)\s+)?(?:by|von|par|por|door|di)\s*:?\s+", re.I)
+NAME_SEPARATORS = re.compile(r"\s*(?:,|;|&|\band\b|\bund\b|\bet\b|\by\b)\s*")
+# Link texts found in author boxes that never name a person.
+NOT_A_NAME = re.compile(
+    r"\b(?:version|printer|print|email|e-mail|share|comments?|tags?|donate|paypal|subscribe|follow|"
+    r"twitter|facebook|home|more|view|posts|profile|contact|rss)\b|[@/:\d]", re.I)
+# A part of a byline with several names that is the outlet or a desk ("..., CNN").
+OUTLET = re.compile(
+    r"^[A-Z0-9.&-]{2,6}$|\b(?:staff|news|press|agency|wire|service|desk|times|post|herald)\b", re.I)
+MAX_NAME_WORDS = 5
+
+
+NAME_PARTICLES = frozenset("van von der den de del della di da du la le ten ter bin ibn al el y e".split())
+
+
+def _capitalized(name: str) -> bool:
+    """Names are capitalized word by word (in scripts with case): "Send to a friend" or a
+    tag like "drought" is not one."""
+    return all(not word[0].islower() or word in NAME_PARTICLES for word in name.split())
+
+
+def person_names(texts: list[str]) -> list[str]:
+    """The people named in byline texts, in order, once each."""
+    names: list[str] = []
+    for text in texts:
+        text = BYLINE_PREFIX.sub("", collapse_spaces(text))
+        parts = [part.strip(" .-–—|") for part in NAME_SEPARATORS.split(text)]
+        parts = [part for part in parts
+                 if part and len(part.split()) <= MAX_NAME_WORDS and not NOT_A_NAME.search(part)
+                 and any(ch.isalpha() for ch in part) and _capitalized(part)]
+        if len(parts) > 1:
+            parts = [part for part in parts if not OUTLET.search(part)] or parts[:1]
+        names.extend(parts)
+    return _unique(names)
 
 
 def _unique(values: Any) -> list[str]:

@@ -25,7 +25,7 @@ from scrapy.utils.sitemap import Sitemap
 from ingest.archive.middleware import META_KEY as WARC_RECORD
 from ingest.extract import selectors
 from ingest.extract.article import ExtractionRules
-from ingest.extract.html import ExtractionError
+from ingest.extract.html import ExtractionError, decode_html
 from ingest.extract.version import extractor_version
 from ingest.extraction_workers import ExtractionWorkers
 from ingest.items import ArticleItem, ListingUpdate
@@ -374,12 +374,18 @@ class NewsSpider(scrapy.Spider):
             stats.inc_value("extract/not_html")
             self.logger.warning("not an HTML page, skipped: %s", response.url)
             return
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
+        html = decode_html(response.body, content_type)[0]
         try:
-            fields = await self.extraction.extract(response.text, response.url,
-                                                   rules or self.profile.extraction)
+            fields = await self.extraction.extract(html, response.url, rules or self.profile.extraction)
         except ExtractionError as exc:
             stats.inc_value("extract/failed")
             self.logger.warning("could not extract %s: %s", response.url, exc)
+            return
+        except Exception as exc:  # a bug on one page must not end the crawl: counted, with its reason
+            stats.inc_value("extract/failed")
+            stats.inc_value(f"extract/failed/{type(exc).__name__}")
+            self.logger.error("extraction failed on %s: %r", response.url, exc, exc_info=True)
             return
         rest_post = response.meta.get("rest_post")
         if rest_post and rest_post.get("date_gmt"):  # the CMS's own UTC time: exact
