@@ -200,7 +200,8 @@ def measure_bare(base_url: str) -> dict[str, Any]:
 def measure_ours(base_url: str, uri: str, database: str, data_dir: Path,
                  store_pid: int | None, extract_processes: int | None = None) -> dict[str, Any]:
     from ingest.store.client import connect
-    from ingest.store.queries import count_articles, last_run
+    from ingest.store.crawlstate import last_run
+    from ingest.store.queries import count_articles
 
     store_cpu, server_cpu = proc_cpu(store_pid) if store_pid else 0.0, self_cpu()
     command = [sys.executable, "-m", "ingest", "crawl", "--site", "demo", "--base-url", base_url,

@@ -43,7 +43,7 @@ def folder_bytes(path: Path) -> int:
 def crawl_once(base_url: str, work: Path, label: str, archive: bool) -> dict[str, Any]:
     from ingest.store.client import connect
     from ingest.store.embedded import EmbeddedMongo
-    from ingest.store.queries import last_run
+    from ingest.store.crawlstate import last_run
 
     data = work / label
     with EmbeddedMongo(data / "store") as store:

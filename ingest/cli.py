@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
-import os
 import signal
 import sys
 import textwrap
@@ -18,110 +16,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pymongo.database import Database
     from scrapy.crawler import Crawler
-    from scrapy.settings import Settings
 
     from ingest.extract.article import ExtractionRules
 
-DEFAULT_DATA_DIR = Path("data")
+from ingest.commands import (DEFAULT_DATA_DIR, StoreUnreachable, crawl_settings, mongo_store,
+                             open_database, print_run, project_settings, run_crawl,
+                             store_database)
+
 EXIT_LOCKED = 75  # EX_TEMPFAIL: a scheduler may simply try again later
 EXIT_QUALITY = 65  # EX_DATAERR: the run went through, but extracted worse than the site's usual
 SERVE_TIMEOUT_MS = 15_000  # any one store operation behind a web request
 CRAWL_CONFLICT = "crawl_conflict"  # ingest.distributed.scheduler's close reason
-
-
-def project_settings(args: argparse.Namespace | None = None) -> Settings:
-    """The settings a command runs with: ingest.settings (or $SCRAPY_SETTINGS_MODULE) with
-    the environment's values, then the command line: the flags naming the store and the
-    frontier, then `--set`. A crawl adds its site profile's [settings] under the command line."""
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "ingest.settings")
-    from scrapy.utils.project import get_project_settings
-
-    settings = get_project_settings()
-    flags = {"MONGO_URI": getattr(args, "mongo_uri", None),
-             "MONGO_DATABASE": getattr(args, "database", None),
-             "INGEST_REDIS_URL": getattr(args, "redis_url", None)}
-    settings.setdict({name: value for name, value in flags.items() if value}, priority="cmdline")
-    settings.setdict(_set_overrides(args), priority="cmdline")
-    return settings
-
-
-class StoreUnreachable(RuntimeError):
-    """The store did not answer when a command started; the message is one line, without
-    credentials."""
-
-
-@contextlib.contextmanager
-def mongo_store(settings: Settings, data_dir: Path) -> Iterator[str]:
-    """The MongoDB to use: MONGO_URI, else the data folder's shared embedded server,
-    adopted or started, and left (stopped by its last user) at the end."""
-    from pymongo.errors import InvalidURI, PyMongoError
-
-    from ingest.store.client import connect, redact_uri
-    from ingest.store.embedded import EmbeddedMongo
-
-    uri = settings.get("MONGO_URI")
-    if not uri:
-        with EmbeddedMongo(data_dir, idle_timeout=settings.getfloat("INGEST_EMBEDDED_IDLE_SECONDS")) as server:
-            how = "joined the running" if server.adopted else "started an"
-            print(f"store: {how} embedded MongoDB-wire server at {server.uri} (pid {server.server_pid}, "
-                  f"data in {data_dir})", file=sys.stderr)
-            yield server.uri
-        return
-    shown = redact_uri(uri)
-    print(f"store: {shown}", file=sys.stderr)
-    seconds = settings.getfloat("MONGO_CONNECT_SECONDS")
-    started = time.monotonic()
-    try:
-        with connect(uri, serverSelectionTimeoutMS=int(seconds * 1000)) as client:
-            client.admin.command("ping")
-    except (InvalidURI, ValueError):  # pymongo's message may quote part of the URI
-        raise StoreUnreachable(f"the store URI {shown} is not a valid MongoDB URI (a user name "
-                               "or password must be escaped: urllib.parse.quote_plus)") from None
-    except PyMongoError as exc:  # its message may quote the URI: only its name is shown
-        raise StoreUnreachable(f"the store at {shown} could not be reached (tried for "
-                               f"{time.monotonic() - started:.1f}s: {type(exc).__name__})") from None
-    yield uri
-
-
-@contextlib.contextmanager
-def store_database(args: argparse.Namespace, **client_options: Any) -> Iterator[Database]:
-    """The database a read command uses (MONGO_URI and MONGO_DATABASE, or their flags)."""
-    settings = project_settings(args)
-    with mongo_store(settings, args.data_dir / "store") as uri, \
-            open_database(settings, uri, **client_options) as db:
-        yield db
-
-
-@contextlib.contextmanager
-def open_database(settings: Settings, uri: str, **client_options: Any) -> Iterator[Database]:
-    """MONGO_DATABASE at `uri`, queried in the dialect INGEST_STORE_DIALECT names."""
-    from ingest.store.client import connect
-
-    with connect(uri, settings.get("INGEST_STORE_DIALECT"), **client_options) as client:
-        yield client[settings.get("MONGO_DATABASE")]
-
-
-def run_crawl(spider_args: dict[str, Any], settings: Settings, spider_cls: Any = None) -> Crawler:
-    """One crawl in this process (of the news spider, or `spider_cls`); returns its crawler
-    (final stats and settings)."""
-    from scrapy.crawler import CrawlerProcess
-
-    from ingest.spiders.news import NewsSpider
-
-    process = CrawlerProcess(settings)
-    if settings.get("INGEST_LOG_FILE"):  # in addition to stderr, which Scrapy keeps
-        _also_log_to(Path(settings["INGEST_LOG_FILE"]), settings.get("LOG_LEVEL"))
-    crawler = process.create_crawler(spider_cls or NewsSpider)
-    process.crawl(crawler, **spider_args)
-    process.start()
-    return crawler
-
-
-def _also_log_to(path: Path, level: str) -> None:
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setLevel(level)
-    handler.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
-    logging.getLogger().addHandler(handler)
 
 
 def crawl_exit_code(crawler: Crawler) -> int:
@@ -154,30 +59,6 @@ def crawl_exit_code(crawler: Crawler) -> int:
     return 0
 
 
-def _crawl_settings(args: argparse.Namespace, uri: str, **overrides: Any) -> Settings:
-    """A crawl's settings: the store's URI (masked in logs: INGEST_SECRET_SETTINGS), the log
-    flags, then `--set` over everything."""
-    flags: dict[str, Any] = {"MONGO_URI": uri, **overrides}
-    if args.data_dir != DEFAULT_DATA_DIR:
-        flags["DEAD_LETTER_DIR"] = str(args.data_dir / "dead-letter")
-        flags["INGEST_WARC_DIR"] = str(args.data_dir / "warc")
-    if args.log_file:
-        args.log_file.parent.mkdir(parents=True, exist_ok=True)
-        flags["INGEST_LOG_FILE"] = str(args.log_file)
-    if args.log_level:
-        flags["LOG_LEVEL"] = args.log_level
-    settings = project_settings(args)
-    settings.setdict(flags, priority="cmdline")
-    settings.setdict(_set_overrides(args), priority="cmdline")
-    return settings
-
-
-def _set_overrides(args: argparse.Namespace | None) -> dict[str, str]:
-    """The `--set NAME=VALUE` settings."""
-    return {name.strip(): value for name, _, value in
-            (assignment.partition("=") for assignment in getattr(args, "set", None) or [])}
-
-
 def cmd_crawl(args: argparse.Namespace) -> int:
     from ingest.monitors.checks import Thresholds
     from ingest.sites import ProfileError, load_profile
@@ -204,51 +85,49 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if args.entry:
         spider_args["entry_points"] = args.entry
     from ingest.distributed import redis_url
+    from ingest.runlock import LockHeld, RunLock
 
     settings = project_settings(args)
-    uri = settings.get("MONGO_URI")
     shared_url = redis_url(settings)
+    lock: RunLock | None = None
     if shared_url:
         from ingest.store.client import redact_uri
 
         # A shared crawl: other workers of this site may run here too. The crawl's parameters
         # in Redis refuse a conflicting start; the frontier there is what a restart resumes.
-        if not uri:  # each worker would start an embedded store of its own
+        if not settings.get("MONGO_URI"):  # each worker would start an embedded store of its own
             print("error: the workers of a shared crawl need a shared store: give --mongo-uri "
                   "or set MONGO_URI", file=sys.stderr)
             return 2
         print(f"frontier: shared, in {redact_uri(shared_url)}", file=sys.stderr)
-        with mongo_store(settings, args.data_dir / "store") as store_uri:
-            crawler = run_crawl(spider_args, _crawl_settings(args, store_uri))
-            print_run(crawler.stats.get_stats())
-        if crawler.stats.get_value("finish_reason") == CRAWL_CONFLICT:
-            print(f"error: a crawl of {args.site} with other parameters is under way in Redis",
-                  file=sys.stderr)
+    else:
+        lock = RunLock(args.data_dir / "locks" / f"{Path(args.site).stem}.lock")
+        try:
+            lock.acquire()
+        except LockHeld as exc:
+            print(f"error: another crawl of {args.site} is running: {exc}", file=sys.stderr)
             return EXIT_LOCKED
-        return crawl_exit_code(crawler)
-    from ingest.runlock import LockHeld, RunLock
-
-    lock = RunLock(args.data_dir / "locks" / f"{Path(args.site).stem}.lock")
-    try:
-        lock.acquire()
-    except LockHeld as exc:
-        print(f"error: another crawl of {args.site} is running: {exc}", file=sys.stderr)
-        return EXIT_LOCKED
-    if lock.taken_over is not None:
-        print(f"note: took over a stale lock left by pid {lock.taken_over.get('pid')}", file=sys.stderr)
+        if lock.taken_over is not None:
+            print(f"note: took over a stale lock left by pid {lock.taken_over.get('pid')}",
+                  file=sys.stderr)
     try:
         with mongo_store(settings, args.data_dir / "store") as store_uri:
-            site_name = profile.name
-            with open_database(settings, store_uri) as db:
-                unclean = not args.full and previous_run_unclean(db, site_name)
-            if unclean:
-                print(f"note: the last run of {site_name} did not finish cleanly; resuming: every "
-                      "listing page, only articles not stored yet", file=sys.stderr)
-                spider_args["resume"] = "true"
-            crawler = run_crawl(spider_args, _crawl_settings(args, store_uri))
+            if lock is not None and not args.full:
+                with open_database(settings, store_uri) as db:
+                    unclean = previous_run_unclean(db, profile.name)
+                if unclean:
+                    print(f"note: the last run of {profile.name} did not finish cleanly; resuming: "
+                          "every listing page, only articles not stored yet", file=sys.stderr)
+                    spider_args["resume"] = "true"
+            crawler = run_crawl(spider_args, crawl_settings(args, store_uri))
             print_run(crawler.stats.get_stats())
     finally:
-        lock.release()
+        if lock is not None:
+            lock.release()
+    if crawler.stats.get_value("finish_reason") == CRAWL_CONFLICT:
+        print(f"error: a crawl of {args.site} with other parameters is under way in Redis",
+              file=sys.stderr)
+        return EXIT_LOCKED
     return crawl_exit_code(crawler)
 
 
@@ -256,18 +135,10 @@ def previous_run_unclean(db: Database, site: str) -> bool:
     """The site's last run never recorded its end (killed, machine lost) or was stopped
     before its end (SIGTERM, Ctrl-C): what it had not reached yet may lie deeper in the
     listings than an incremental run looks, so this run walks every listing page again."""
-    from ingest.store.queries import last_run
+    from ingest.store.crawlstate import last_run
 
     run = last_run(db, site)
     return bool(run) and (run.get("status") == "running" or run.get("finish_reason") != "finished")
-
-
-def print_run(stats: dict[str, Any]) -> None:
-    get = stats.get
-    print(f"run: {get('finish_reason')} | pages {get('response_received_count', 0)} | "
-          f"articles {get('extract/articles', 0)} | new {get('mongo/new', 0)} | "
-          f"changed {get('mongo/changed', 0)} | unchanged {get('mongo/unchanged', 0)} | "
-          f"dead-lettered {get('mongo/dead_lettered', 0)}", file=sys.stderr)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -294,7 +165,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             log_file.parent.mkdir(parents=True, exist_ok=True)
             console.update(LOG_FILE=str(log_file), LOG_FILE_APPEND=False)
             print(f"crawl log: {log_file}", file=sys.stderr)
-        crawler = run_crawl(spider_args, _crawl_settings(args, store_uri, **console))
+        crawler = run_crawl(spider_args, crawl_settings(args, store_uri, **console))
         print_run(crawler.stats.get_stats())
         print_summary(db, site="demo")
     print(f"wall time: {time.monotonic() - started:.1f}s", file=sys.stderr)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ingest.cli import _crawl_settings, mongo_store, print_run, project_settings, run_crawl
+from ingest.commands import crawl_settings, mongo_store, print_run, project_settings, run_crawl
 
 if TYPE_CHECKING:
     from scrapy.settings import Settings
@@ -42,7 +42,7 @@ def cmd_import_warc(args: argparse.Namespace) -> int:
                                    "url_pattern": args.url_pattern, "hosts": args.host or None,
                                    "languages": args.language or None}
     with mongo_store(project_settings(args), args.data_dir / "store") as store_uri:
-        settings = _crawl_settings(args, store_uri)
+        settings = crawl_settings(args, store_uri)
         _archive_nothing_new(settings)
         stats = run_crawl(spider_args, settings, WarcImportSpider).stats.get_stats()
         print_run(stats)
@@ -88,7 +88,7 @@ def cmd_reextract(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     with mongo_store(project_settings(args), args.data_dir / "store") as store_uri:
-        settings = _crawl_settings(args, store_uri)
+        settings = crawl_settings(args, store_uri)
         _archive_nothing_new(settings)
         stats = run_crawl({"filters": params, "force": args.force}, settings,
                           ReextractSpider).stats.get_stats()

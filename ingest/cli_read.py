@@ -16,15 +16,16 @@ from typing import Any, get_args
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
-from ingest.cli import store_database
+from ingest.commands import store_database
 from ingest.revisions import revision_changes
 from ingest.store.exports import (
     DEFAULT_EXPORT_FIELDS, ExportFormat, export_articles, json_default,
 )
 from ingest.store.queries import (
-    ArticleFilter, CountBy, QueryError, article_by_url, as_datetime, counts_by, field_coverage,
+    ArticleFilter, CountBy, QueryError, article_by_url, counts_by, field_coverage,
     monthly_counts_by_category, revisions_of, search_articles,
 )
+from ingest.store.times import as_datetime
 
 EXIT_USAGE = 2
 PROGRESS_INTERVAL = 2.0  # seconds between export progress lines

@@ -10,7 +10,7 @@ import pytest
 
 from ingest.demo.site import DemoServer, DemoSite
 from ingest.store.client import ARTICLES, REVISIONS, RUNS, connect
-from ingest.store.queries import as_datetime
+from ingest.store.times import as_datetime
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE_NOISE = ("Recent Posts", "Generic selectors", "Exact matches only", "Filter by Categories",

@@ -14,7 +14,7 @@ from fault_server import FaultServer, article_page, listing_page
 
 from ingest.demo.site import DemoServer, DemoSite
 from ingest.store.client import ARTICLES, connect
-from ingest.store.queries import last_run
+from ingest.store.crawlstate import last_run
 
 ROOT = Path(__file__).resolve().parents[1]
 VOLATILE = ("_id", "fetched_at", "crawl_id", "first_seen_at", "last_seen_at", "last_changed_at",

@@ -3,8 +3,9 @@ from datetime import datetime, timedelta, timezone
 from ingest.store.articles import backfill_published_keys, content_hash, write_articles
 from ingest.store.client import ARTICLES, REVISIONS, ensure_indexes, redact_uri
 from ingest.store.queries import (
-    ArticleFilter, as_datetime, corpus_summary, counts_by, revisions_of, search_articles,
+    ArticleFilter, corpus_summary, counts_by, revisions_of, search_articles,
 )
+from ingest.store.times import as_datetime
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 

@@ -4,7 +4,6 @@ embedded store (files written here with warcio, the CC-NEWS layout, and by Debia
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import shutil

@@ -20,7 +20,7 @@ from pymongo.errors import BulkWriteError
 
 from ingest.store.client import ARTICLES, REVISIONS, RUNS, find_by_values
 from ingest.store.counts import apply_change, categories_of, changes_of, ensure_counts
-from ingest.store.queries import as_datetime, epoch_ms
+from ingest.store.times import as_datetime, as_utc, epoch_ms
 
 # Fields that define an article's content: a change in any of them is a new revision.
 CONTENT_FIELDS = ("title", "body", "captions")
@@ -47,10 +47,9 @@ class WriteResult:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (canonical_url, reason)
 
 
-def _as_utc(value: Any) -> Any:
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
+def _stored_instant(previous: Mapping[str, Any], key: str, default: datetime) -> datetime:
+    value = as_datetime(previous.get(key))
+    return as_utc(value) if value else default
 
 
 def safe_keys(value: Any) -> Any:
@@ -73,7 +72,7 @@ def local_published(published_at: Any, published_local: Any) -> datetime | None:
             local = None
         if local is not None:
             return local if local.tzinfo is not None else local.replace(tzinfo=timezone.utc)
-    return _as_utc(published_at).astimezone(timezone.utc) if isinstance(published_at, datetime) else None
+    return as_utc(published_at) if isinstance(published_at, datetime) else None
 
 
 def published_keys(published_at: Any, published_local: Any = None) -> dict[str, Any]:
@@ -105,10 +104,10 @@ def build_document(item: Mapping[str, Any], previous: Mapping[str, Any] | None,
         doc.update(first_seen_at=now, last_changed_at=now, revision=1, change_reason=reason)
         doc["listed_in"] = sorted(set(doc.get("listed_in") or []))
         return doc, "new"
-    doc["first_seen_at"] = _as_utc(previous.get("first_seen_at")) or now
+    doc["first_seen_at"] = _stored_instant(previous, "first_seen_at", now)
     doc["listed_in"] = sorted(set(doc.get("listed_in") or []) | set(previous.get("listed_in") or []))
     if previous.get("content_hash") == doc["content_hash"]:
-        doc["last_changed_at"] = _as_utc(previous.get("last_changed_at")) or now
+        doc["last_changed_at"] = _stored_instant(previous, "last_changed_at", now)
         doc["revision"] = previous.get("revision", 1)
         doc.pop("change_reason", None)
         if previous.get("change_reason"):

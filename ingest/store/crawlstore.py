@@ -17,7 +17,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from ingest.store.client import StoreClient, connect
-from ingest.store.queries import known_articles
+from ingest.store.crawlstate import known_articles
 
 # Sent by pipelines.mongo.MongoPipeline with `upto`: articles 0..upto-1 are durable.
 articles_durable = object()

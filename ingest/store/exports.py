@@ -22,9 +22,10 @@ from pymongo.database import Database
 
 from ingest.store.client import ARTICLES
 from ingest.store.queries import (
-    ARTICLE_FIELDS, NEWEST_FIRST, ArticleFilter, QueryError, article_query, as_datetime,
+    ARTICLE_FIELDS, NEWEST_FIRST, ArticleFilter, QueryError, article_query,
     count_matching,
 )
+from ingest.store.times import as_datetime
 
 ExportFormat = Literal["jsonl", "csv", "parquet"]
 EXPORT_BATCH_SIZE = 1000

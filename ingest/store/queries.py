@@ -15,11 +15,12 @@ from typing import Any, Literal, get_args
 from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
-from ingest.store.client import ARTICLES, REVISIONS, RUNS, is_embedded_server
+from ingest.store.client import ARTICLES, REVISIONS, is_embedded_server
 from ingest.store.counts import (
     counted_by, counted_by_month_and_category, counted_fields, counts_complete,
 )
 from ingest.store.fields import ARTICLE_FIELDS
+from ingest.store.times import as_datetime, as_utc, epoch_ms
 
 MAX_LIMIT = 1000
 QUERY_TIME_LIMIT_MS = 10_000
@@ -39,7 +40,6 @@ CountBy = Literal["category", "month", "site", "language", "author", "tag"]
 _GROUP_FIELDS: dict[str, str] = {"category": "categories", "site": "site", "language": "language",
                                  "author": "authors", "tag": "tags", "month": "published_month"}
 _LIST_FIELDS = {"categories", "authors", "tags"}
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _WORD_EDGES = ".,;:!?()[]{}<>'-\u00ab\u00bb\u201c\u201d\u2018\u2019"
@@ -83,20 +83,11 @@ def parse_date_param(key: str, text: str, end_of_day: bool = False) -> datetime:
             raise QueryError(f"{key}: {text!r} is not a date") from None
         return day + timedelta(days=1, milliseconds=-1) if end_of_day else day
     try:
-        return _utc(datetime.fromisoformat(text))
+        return as_utc(datetime.fromisoformat(text))
     except ValueError:
         raise QueryError(f"{key}: {text!r} is not a date (use YYYY-MM-DD or ISO 8601)") from None
     except OverflowError:
         raise QueryError(f"{key}: {text!r} is outside the years 1 to 9999 in UTC") from None
-
-
-def epoch_ms(value: datetime) -> int:
-    """An instant as stored in published_ms (see articles.published_keys)."""
-    return (_utc(value) - EPOCH) // timedelta(milliseconds=1)
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
 def _day_param(value: datetime, end_of_day: bool) -> str:
@@ -143,7 +134,7 @@ class ArticleFilter:
             if not isinstance(value, datetime):
                 raise QueryError(f"{name}: expected a datetime, not {type(value).__name__}")
             try:
-                object.__setattr__(self, name, _utc(value))
+                object.__setattr__(self, name, as_utc(value))
             except OverflowError:
                 raise QueryError(f"{name}: outside the years 1 to 9999 in UTC") from None
         if not isinstance(self.local_days, bool):
@@ -439,22 +430,6 @@ def field_coverage(db: Database, flt: ArticleFilter) -> list[tuple[str, int, int
     return [(field, int(row.get(field, 0)), total) for field in ARTICLE_FIELDS]
 
 
-def as_datetime(value: Any) -> datetime | None:
-    """Datetimes as stored; tolerates servers that hand them back as ISO strings."""
-    if value is None or isinstance(value, datetime):
-        return value.astimezone(timezone.utc) if isinstance(value, datetime) and value.tzinfo else value
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith('{"$date"'):
-            text = text.split('"')[3]
-        try:
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-    return None
-
-
 def count_articles(db: Database, site: str | None = None) -> int:
     return db[ARTICLES].count_documents({"site": site} if site else {},
                                         maxTimeMS=QUERY_TIME_LIMIT_MS)
@@ -510,11 +485,6 @@ def revisions_of(db: Database, canonical_url: str) -> list[dict[str, Any]]:
     return list(cursor.limit(MAX_LIMIT).max_time_ms(QUERY_TIME_LIMIT_MS))
 
 
-def last_run(db: Database, site: str | None = None) -> dict[str, Any] | None:
-    return db[RUNS].find_one({"site": site} if site else {}, sort=[("started_at", -1)],
-                             max_time_ms=QUERY_TIME_LIMIT_MS)
-
-
 def corpus_summary(db: Database, site: str | None = None) -> dict[str, Any]:
     oldest, newest = date_range(db, site)
     return {
@@ -526,18 +496,3 @@ def corpus_summary(db: Database, site: str | None = None) -> dict[str, Any]:
         "published_to": newest,
         "sample": sample_article(db, site),
     }
-
-
-def known_articles(db: Database, site: str) -> dict[str, dict[str, Any]]:
-    """What an incremental crawl needs to know of the site's stored articles, by URL and by
-    canonical URL: publication time and the validators for conditional requests."""
-    projection = {"_id": 0, "url": 1, "canonical_url": 1, "published_at": 1, "etag": 1,
-                  "last_modified": 1}
-    known: dict[str, dict[str, Any]] = {}
-    for doc in db[ARTICLES].find({"site": site}, projection):
-        entry = {"published_at": as_datetime(doc.get("published_at")), "etag": doc.get("etag"),
-                 "last_modified": doc.get("last_modified")}
-        for key in (doc.get("url"), doc.get("canonical_url")):
-            if key:
-                known[key] = entry
-    return known

@@ -14,7 +14,8 @@ from pymongo.database import Database
 from pymongo.errors import PyMongoError
 from werkzeug.exceptions import HTTPException, SecurityError
 
-from ingest.store.queries import QueryError, as_datetime
+from ingest.store.queries import QueryError
+from ingest.store.times import as_datetime
 from ingest.web import api, monitoring, pages
 from ingest.web.cache import STATS_CACHE_SECONDS, SharedResults
 
