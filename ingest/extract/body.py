@@ -5,9 +5,12 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from html import escape
+from typing import Any
 
 import lxml.html
+from lxml import etree
 from lxml_html_clean import Cleaner
 
 from ingest.dates import parse_datetime
@@ -176,17 +179,30 @@ def _main_text(root: HtmlElement) -> str:
     import trafilatura
     from trafilatura.external import SANITIZED_XPATH
 
-    found = trafilatura.bare_extraction(root, include_comments=False, fast=True)
+    fast, full = _trafilatura_options()
+    found = trafilatura.bare_extraction(root, options=fast)
     body = found.body if found is not None else None
     text = (found.text or "") if found is not None else ""
     deficient = (body is None or not text or not body.xpath(".//p//text()")
                  or len(body.findall(".//table")) > len(body.findall(".//p"))
                  or bool(body.xpath(SANITIZED_XPATH)))
-    short_in_tables = len(text) < SHORT_TEXT and len(root.xpath("//table")) > len(root.xpath("//p"))
     no_prose = not any(len(line.split()) >= PROSE_WORDS for line in text.split("\n"))
-    if deficient or short_in_tables or no_prose:
-        return trafilatura.extract(root, include_comments=False, fast=False) or ""
+    if deficient or no_prose or (len(text) < SHORT_TEXT and _laid_out_in_tables(root)):
+        return trafilatura.extract(root, options=full) or ""
     return text
+
+
+@lru_cache(maxsize=1)
+def _trafilatura_options() -> tuple[Any, Any]:
+    """trafilatura's settings for the fast and the full pass (text without comments), built
+    once: building them reads its configuration on every call otherwise."""
+    from trafilatura.settings import Extractor
+
+    return (Extractor(output_format="python", fast=True, comments=False),
+            Extractor(output_format="txt", fast=False, comments=False))
+
+
+_laid_out_in_tables = etree.XPath("count(//table) > count(//p)")
 
 
 SHORT_TEXT = 500
