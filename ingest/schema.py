@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 import fastjsonschema
@@ -75,7 +75,9 @@ def article_check(schema: Mapping[str, Any] = ARTICLE_SCHEMA) -> Callable[[Any],
     """Whether a json_view of an article conforms: the schema compiled to Python once
     (fastjsonschema), its formats checked by the same functions as Spidermon's validator, so
     that an article it passes has no violation there either."""
-    validate = fastjsonschema.compile(dict(schema), formats={name: partial(format_checker.conforms, format=name) for name in format_checker.checkers})
+    formats = {name: lru_cache(maxsize=256)(partial(format_checker.conforms, format=name))
+               for name in format_checker.checkers}  # cached: url and canonical_url mostly agree
+    validate = fastjsonschema.compile(dict(schema), formats=formats)
 
     def conforms(article: Any) -> bool:
         try:

@@ -53,14 +53,15 @@ class ValidatePipeline(ArticlePipeline):
             self._drop("short_body", adapter)
         if not adapter.get("canonical_url"):
             self._drop("missing_url", adapter)
-        self._check_schema(adapter)
+        self._check_schema(item, adapter)
         self.stats.inc_value("validate/passed")
         return item
 
-    def _check_schema(self, adapter: ItemAdapter) -> None:
+    def _check_schema(self, item: ArticleItem, adapter: ItemAdapter) -> None:
         """A compiled check first; Spidermon's validator lists the violations of the few
-        articles that fail it."""
-        article = json_view(adapter.asdict())
+        articles that fail it. json_view copies the nested values itself (ItemAdapter.asdict
+        would too, testing each one for being an item)."""
+        article = json_view(dict(item))
         if self.conforms(article):
             return
         valid, errors = self.schema.validate(article)
