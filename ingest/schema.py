@@ -1,14 +1,19 @@
 """The stored article as a JSON Schema (types, required fields, formats), checked by the
-validate pipeline with Spidermon's JSONSchemaValidator. Dates are checked as RFC 3339
+validate pipeline: a compiled check of every article, Spidermon's JSONSchemaValidator listing
+the violations of those that fail it. Dates are checked as RFC 3339
 strings: `json_view` gives the item as JSON would carry it. Fields not named here (ones a
 later version adds) are allowed."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import lru_cache, partial
 from typing import Any
+
+import fastjsonschema
+from spidermon.contrib.validation.jsonschema.formats import format_checker
 
 _STRING = {"type": "string"}
 _TEXT = {"type": "string", "minLength": 1}
@@ -64,6 +69,24 @@ def json_view(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [json_view(item) for item in value]
     return value
+
+
+def article_check(schema: Mapping[str, Any] = ARTICLE_SCHEMA) -> Callable[[Any], bool]:
+    """Whether a json_view of an article conforms: the schema compiled to Python once
+    (fastjsonschema), its formats checked by the same functions as Spidermon's validator, so
+    that an article it passes has no violation there either."""
+    formats = {name: lru_cache(maxsize=256)(partial(format_checker.conforms, format=name))
+               for name in format_checker.checkers}  # cached: url and canonical_url mostly agree
+    validate = fastjsonschema.compile(dict(schema), formats=formats)
+
+    def conforms(article: Any) -> bool:
+        try:
+            validate(article)
+        except fastjsonschema.JsonSchemaException:
+            return False
+        return True
+
+    return conforms
 
 
 def violation_field(path: str) -> str:

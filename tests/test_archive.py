@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
 import signal
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from ingest.archive.reader import ArchivedPage, Problem, read_page, read_pages
-from ingest.archive.writer import RecordRef
+from ingest.archive.writer import Exchange, RecordRef, RotatingWarcWriter
 from ingest.demo.site import DemoServer, DemoSite
 from ingest.distributed.localserver import LocalRedis
 from ingest.store.articles import published_keys
@@ -72,6 +73,24 @@ def archived_crawl(demo, mongo_uri, tmp_path_factory):
     yield site, server, client[database], data_dir
     client.drop_database(database)
     client.close()
+
+
+def test_the_gzip_level_setting_trades_size_for_cpu_and_keeps_records_readable(tmp_path):
+    words = random.Random(7).choices("the a of news city council said on report year people water".split(), k=6000)
+    page = ("<html><body><p class='story'>" + " ".join(words) + "</p></body></html>").encode()
+    exchange = Exchange("https://news.example/a/", "GET", [("Host", "news.example")], b"", 200,
+                        "HTTP/1.1", [("Content-Type", "text/html; charset=utf-8")], page)
+    sizes, pages = {}, {}
+    for level in (1, 9):
+        writer = RotatingWarcWriter(tmp_path / str(level), "run", 1 << 30, {"isPartOf": "run"}, level)
+        refs = [writer.write(exchange) for _ in range(3)]
+        writer.close()
+        sizes[level] = Path(refs[0].warc_file).stat().st_size
+        pages[level] = [read_page(ref).body for ref in refs]
+        with open(refs[0].warc_file, "rb") as stream:  # warcio reads every member: warcinfo, response, request
+            assert [record.rec_type for record in ArchiveIterator(stream)] == ["warcinfo"] + ["response", "request"] * 3
+    assert pages[1] == pages[9] == [page] * 3
+    assert sizes[1] > sizes[9]
 
 
 def test_every_response_is_archived_with_its_request(archived_crawl):

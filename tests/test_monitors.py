@@ -25,6 +25,7 @@ from scrapy import Spider
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 from spidermon.contrib.scrapy.runners import SpiderMonitorRunner
+from spidermon.contrib.validation import JSONSchemaValidator
 
 from conftest import project_crawler
 from ingest.cli import EXIT_QUALITY
@@ -33,6 +34,7 @@ from ingest.items import ArticleItem
 from ingest.monitors.checks import Thresholds, compare
 from ingest.monitors.figures import RunFigures
 from ingest.monitors.suites import RunQualitySuite
+from ingest.schema import ARTICLE_SCHEMA, article_check
 from ingest.serverprocess import free_port
 from ingest.sites import load_profile
 from ingest.store.client import ARTICLES, RUNS, connect
@@ -384,6 +386,34 @@ def test_boilerplate_is_near_identical_openings():
 
 
 # item validation ------------------------------------------------------------------------------
+VALID_ARTICLE = {
+    "url": "https://news.example/a/", "canonical_url": "https://news.example/a/", "site": "example",
+    "title": "A title", "body": "Some words", "authors": ["A. Writer"], "categories": ["News"],
+    "tags": [], "listed_in": [], "language": "en", "published_at": None, "crawl_id": "run-1",
+    "fetched_at": "2024-05-01T10:00:00+00:00", "http_status": 200, "word_count": 2,
+    "captions": [{"text": "Fine", "image_url": "https://news.example/1.jpg"}]}
+REMOVED = object()
+
+
+@pytest.mark.parametrize("change", [
+    {}, {"later_field": 1}, {"published_at": "2024-05-01T10:00:00Z"}, {"language": None},
+    {"url": "not a url"}, {"url": "ftp://news.example/a/"}, {"url": "https://news example/a b"},
+    {"site": ""}, {"title": "x" * 1001}, {"title": 3}, {"body": None}, {"authors": [""]},
+    {"categories": "News"}, {"language": "English"}, {"published_at": "yesterday"},
+    {"fetched_at": "2024-05-01 10:00"}, {"modified_at": "2024-13-01T10:00:00Z"},
+    {"http_status": 99}, {"http_status": True}, {"http_status": "200"}, {"word_count": -1},
+    {"word_count": 2.5}, {"captions": [{"image_url": "https://news.example/1.jpg"}]},
+    {"captions": [{"text": "Broken", "image_url": "also not"}]}, {"listed_in": [1]},
+    {"crawl_id": None}, {"title": REMOVED},
+])
+def test_compiled_schema_check_agrees_with_spidermons_validator(change):
+    """The pipeline lists violations only for articles the compiled check fails: it must
+    pass no article that Spidermon's validator faults."""
+    article = {key: value for key, value in {**VALID_ARTICLE, **change}.items() if value is not REMOVED}
+    expected, _ = JSONSchemaValidator(ARTICLE_SCHEMA).validate(article)
+    assert article_check()(article) is expected
+
+
 def test_schema_violations_are_counted_by_field_kept_and_recorded(mongo_uri, database_name, db):
     crawler = project_crawler(MONGO_URI=mongo_uri, MONGO_DATABASE=database_name)
     crawler.spider = Spider(name="news")

@@ -30,12 +30,13 @@ META_KEY = "warc_record"
 
 
 class WarcArchiveMiddleware:
-    def __init__(self, crawler: Any, folder: Path, max_bytes: int, fsync: bool) -> None:
+    def __init__(self, crawler: Any, folder: Path, max_bytes: int, fsync: bool, gzip_level: int = 6) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
         self.folder = folder
         self.max_bytes = max_bytes
         self.fsync = fsync
+        self.gzip_level = gzip_level
         self.writer: RotatingWarcWriter | None = None
         self.sync: asyncio.Future[None] | None = None
 
@@ -46,7 +47,7 @@ class WarcArchiveMiddleware:
             raise NotConfigured
         middleware = cls(crawler, Path(settings.get("INGEST_WARC_DIR")),
                          settings.getint("INGEST_WARC_MAX_SIZE"),
-                         settings.getbool("INGEST_WARC_FSYNC"))
+                         settings.getbool("INGEST_WARC_FSYNC"), settings.getint("INGEST_WARC_GZIP_LEVEL"))
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
@@ -66,7 +67,8 @@ class WarcArchiveMiddleware:
                 "http-header-user-agent": settings.get("USER_AGENT"),
                 "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
             }
-            self.writer = RotatingWarcWriter(self.folder.resolve() / site, crawl_id, self.max_bytes, info)
+            self.writer = RotatingWarcWriter(self.folder.resolve() / site, crawl_id, self.max_bytes, info,
+                                             self.gzip_level)
         return self.writer
 
     def process_response(self, request: Any, response: Any) -> Any:
