@@ -42,6 +42,8 @@ from ingest.web import create_app
 from pipelines.mongo import MongoPipeline
 from pipelines.validate import ValidatePipeline
 
+DEFAULTS = Thresholds.from_settings(project_crawler().settings)  # the declared defaults
+
 pytestmark = [pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS"),
               pytest.mark.filterwarnings(r"ignore:Spider\.log\(\) is deprecated")]
 ROOT = Path(__file__).resolve().parents[1]
@@ -308,8 +310,8 @@ def test_no_false_alarm_on_ordinary_runs(figure):
         history: list[dict[str, Any]] = []
         for index in range(20):
             run = ordinary_run(rng, usual_new, quiet=index % 5 == 4)
-            flagged += bool(compare(run, history, Thresholds(), previous=history))
-            checked += len(history) >= Thresholds().min_history
+            flagged += bool(compare(run, history, DEFAULTS, previous=history))
+            checked += len(history) >= DEFAULTS.min_history
             history.insert(0, run)
     assert flagged == 0
     figure(f"monitors: synthetic ordinary runs flagged: {flagged} of 200 (10 sites x 20 runs, "
@@ -323,9 +325,9 @@ def test_first_runs_are_not_flagged_for_lack_of_history():
               "requests": 50, "errors": 30, "invalid": 20}
     healthy = {**broken, "filled": {f: 40 for f in broken["filled"]}, "boilerplate_bodies": 0,
                "repeated_titles": 0, "body_chars_median": 2000, "new": 40, "errors": 0, "invalid": 0}
-    assert compare(broken, [], Thresholds()) == []
-    assert compare(broken, [healthy, healthy], Thresholds(), [broken, broken]) == []
-    assert {f.check for f in compare(broken, [healthy] * 3, Thresholds(), [broken, broken])} == {
+    assert compare(broken, [], DEFAULTS) == []
+    assert compare(broken, [healthy, healthy], DEFAULTS, [broken, broken]) == []
+    assert {f.check for f in compare(broken, [healthy] * 3, DEFAULTS, [broken, broken])} == {
         "fill:published_at", "fill:captions", "fill:authors", "boilerplate", "repeated_titles",
         "body_length", "new_articles", "errors", "invalid"}
 
@@ -337,7 +339,7 @@ def test_a_small_run_is_not_flagged_for_noise():
              "requests": 220, "errors": 2, "invalid": 1}
     small = {**usual, "articles": 4, "filled": {"title": 4, "body": 4, "published_at": 4,
                                                 "captions": 0, "authors": 3}, "requests": 6}
-    assert compare(small, [usual] * 5, Thresholds()) == []
+    assert compare(small, [usual] * 5, DEFAULTS) == []
 
 
 def test_thresholds_come_from_settings_and_the_site_profile(tmp_path):
@@ -356,7 +358,7 @@ def test_thresholds_come_from_settings_and_the_site_profile(tmp_path):
              "body_chars_median": 2000, "new": 50}
     drop = {**usual, "filled": {**usual["filled"], "captions": 0, "authors": 55}, "new": 0}
     assert compare(drop, [usual] * 3, limits, [drop, drop]) == []
-    assert [f.check for f in compare(drop, [usual] * 3, Thresholds(), [drop, drop])] == [
+    assert [f.check for f in compare(drop, [usual] * 3, DEFAULTS, [drop, drop])] == [
         "fill:captions", "fill:authors", "new_articles"]
     settings.set("INGEST_MONITOR_SKIP", ["captionz"], priority="cmdline")
     with pytest.raises(ValueError, match="captionz"):
@@ -367,9 +369,9 @@ def test_new_articles_collapse_only_when_it_lasts():
     usual = {"articles": 30, "filled": {}, "new": 30}
     quiet = {**usual, "new": 2}
     history = [usual] * 10
-    assert compare(quiet, history, Thresholds(), previous=[usual, usual]) == []
-    assert compare(quiet, history, Thresholds(), previous=[quiet, usual]) == []
-    findings = compare(quiet, history, Thresholds(), previous=[quiet, quiet])
+    assert compare(quiet, history, DEFAULTS, previous=[usual, usual]) == []
+    assert compare(quiet, history, DEFAULTS, previous=[quiet, usual]) == []
+    findings = compare(quiet, history, DEFAULTS, previous=[quiet, quiet])
     assert [f.message for f in findings] == ["6 new articles in the last 3 runs (usually 30 per run)"]
 
 

@@ -21,21 +21,25 @@ CHECKS = ("fill", "body_length", "boilerplate", "repeated_titles", "new_articles
 
 @dataclass(frozen=True)
 class Thresholds:
-    history_runs: int = 20
-    min_history: int = 3
-    min_articles: int = 5
-    fill_drop: float = 0.25
-    body_length_low: float = 0.5
-    body_length_high: float = 3.0
-    boilerplate_rise: float = 0.2
-    new_ratio: float = 0.2
-    new_runs: int = 3
-    min_usual_new: int = 10
-    error_rise: float = 0.1
-    invalid_rise: float = 0.1
-    z: float = 2.58
-    skip: tuple[str, ...] = ()
+    """The quality monitors' settings; their defaults and meanings are declared once, in
+    ingest/settings.py."""
 
+    history_runs: int
+    min_history: int
+    min_articles: int
+    fill_drop: float
+    body_length_low: float
+    body_length_high: float
+    boilerplate_rise: float
+    new_ratio: float
+    new_runs: int
+    min_usual_new: int
+    error_rise: float
+    invalid_rise: float
+    z: float
+    skip: tuple[str, ...]
+
+    # Spelt out, so that every setting read stays findable by name (tests/test_settings.py).
     SETTINGS = {"history_runs": "INGEST_MONITOR_HISTORY_RUNS",
                 "min_history": "INGEST_MONITOR_MIN_HISTORY",
                 "min_articles": "INGEST_MONITOR_MIN_ARTICLES",
@@ -56,18 +60,16 @@ class Thresholds:
         values: dict[str, Any] = {}
         for spec in fields(cls):
             name = cls.SETTINGS[spec.name]
-            if settings.get(name) is None:
-                continue
             try:
                 if spec.name == "skip":
                     values["skip"] = tuple(settings.getlist(name))
-                elif isinstance(spec.default, int):
+                elif spec.type == "int":
                     values[spec.name] = settings.getint(name)
                 else:
                     values[spec.name] = settings.getfloat(name)
             except ValueError as exc:
                 raise ValueError(f"{name}: {exc}") from None
-        unknown = set(values.get("skip", ())) - {*CHECKS, *FIELDS}
+        unknown = set(values["skip"]) - {*CHECKS, *FIELDS}
         if unknown:
             raise ValueError(f"INGEST_MONITOR_SKIP: unknown checks {sorted(unknown)}; "
                              f"known: {sorted({*CHECKS, *FIELDS})}")
