@@ -128,7 +128,8 @@ SLOW = (
         "monitoring_page_shows_runs_fill_rates_and_findings", "monitoring_costs_little_cpu",
         "bad_monitor_settings_are_a_usage_error")),
 )
-REDIS = ("tests/test_distributed.py",)
+REDIS = ("tests/test_distributed.py",
+         "tests/test_archive.py::test_shared_crawl_workers_archive_each_in_their_own_files")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -71,11 +71,10 @@ def test_hostile_html_does_not_crash_extraction(figure):
         seconds.append(time.process_time() - started)
         assert isinstance(fields["body"], str)
     tracemalloc.start()  # measured apart: tracing every allocation slows extraction several-fold
-    for html in (deep, huge):
-        extract_article(html, "https://news.example/2024/01/02/hostile/")
+    extract_article(huge, "https://news.example/2024/01/02/hostile/")  # the deep page peaks at a fifth
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < 200 * 1024 * 1024
     figure(f"hostile HTML (5,000-deep nesting, NUL bytes, 12 MB text node): 0 crashes, slowest "
-           f"{max(seconds):.2f} CPU-s, peak traced memory {peak / 2**20:.0f} MB")
+           f"{max(seconds):.2f} CPU-s, peak traced memory on the 12 MB page {peak / 2**20:.0f} MB")
     assert "\x00" not in extract_article(nul, "https://news.example/a/")["title"]

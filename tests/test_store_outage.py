@@ -15,7 +15,7 @@ from ingest.serverprocess import free_port
 from ingest.store.embedded import EmbeddedMongo
 
 ROOT = Path(__file__).resolve().parents[1]
-OUTAGE_SECONDS = float(os.environ.get("INGEST_TEST_OUTAGE_SECONDS", "60"))
+OUTAGE_SECONDS = float(os.environ.get("INGEST_TEST_OUTAGE_SECONDS", "20"))
 ARTICLES_ON_SITE = 1000
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,7 @@ from ingest.extract.html import (
     HtmlElement,
     attribute_index,
     first,
+    is_valid_selector,
     parse_html,
     select,
     select_regions,
@@ -48,8 +50,18 @@ class ExtractionRules:
             value = data.get(key) or ()
             return (value,) if isinstance(value, str) else tuple(value)
 
-        return cls(as_tuple("article"), as_tuple("title"), as_tuple("body"), as_tuple("noise"),
-                   as_tuple("dates"), data.get("url_id_pattern"))
+        rules = cls(as_tuple("article"), as_tuple("title"), as_tuple("body"), as_tuple("noise"),
+                    as_tuple("dates"), data.get("url_id_pattern"))
+        for key in ("article", "title", "body", "noise", "dates"):
+            for selector in getattr(rules, key):
+                if not is_valid_selector(selector):
+                    raise ValueError(f"extraction.{key}: not a CSS selector: {selector!r}")
+        if rules.url_id_pattern:
+            try:
+                re.compile(rules.url_id_pattern)
+            except re.error as exc:
+                raise ValueError(f"extraction.url_id_pattern: {exc}") from None
+        return rules
 
 
 GENERIC = ExtractionRules()

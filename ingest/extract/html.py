@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 import lxml.html
+from cssselect import SelectorError
 from cssselect import parse as parse_css
 from cssselect import parser as cssselect_parser
 from lxml import etree
@@ -95,6 +96,16 @@ def _utf8_parser() -> lxml.html.HTMLParser:
 @lru_cache(maxsize=None)
 def _compiled(selector: str) -> CSSSelector:
     return CSSSelector(selector, translator="html")
+
+
+def is_valid_selector(selector: str) -> bool:
+    """Whether lxml can run this CSS selector (a profile's typo is caught when it is loaded,
+    not on every page of the crawl)."""
+    try:
+        _compiled(selector)
+    except (SelectorError, TypeError):
+        return False
+    return True
 
 
 def select(element: HtmlElement, selector: str) -> list[HtmlElement]:

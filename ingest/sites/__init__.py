@@ -109,5 +109,8 @@ def profile_from_mapping(data: dict[str, Any], default_name: str) -> SiteProfile
     if unknown_entries:
         raise ProfileError(f"profile {default_name!r}: unknown entry points {sorted(unknown_entries)}; "
                            f"known: {sorted(ENTRY_POINTS)}")
-    values["extraction"] = ExtractionRules.from_mapping(values.get("extraction"))
+    try:
+        values["extraction"] = ExtractionRules.from_mapping(values.get("extraction"))
+    except ValueError as exc:
+        raise ProfileError(f"profile {default_name!r}: {exc}") from exc
     return SiteProfile(**values)
