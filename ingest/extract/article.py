@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ingest.extract import selectors
-from ingest.extract.body import extract_body, find_body_container, generic_body
+from ingest.extract.body import (
+    extract_body,
+    find_body_container,
+    generic_body,
+    generic_holds_article,
+    theme_body_in_doubt,
+)
 from ingest.extract.captions import extract_captions
 from ingest.extract.html import (
     HtmlElement,
@@ -17,6 +23,7 @@ from ingest.extract.html import (
     parse_html,
     select,
     select_regions,
+    text_of,
 )
 from ingest.extract.metadata import (
     extract_authors,
@@ -65,9 +72,6 @@ class ExtractionRules:
 
 
 GENERIC = ExtractionRules()
-# A theme container holding less than this is probably not the article (a teaser, an
-# empty wrapper): the generic extractor gets a say.
-MIN_THEME_BODY_WORDS = 60
 
 
 def article_scope(root: HtmlElement, rules: ExtractionRules) -> HtmlElement:
@@ -106,9 +110,9 @@ def _extract_fields(root: HtmlElement, url: str, rules: ExtractionRules, page: s
     title = extract_title(root, scope, structured, rules.title)
     container = find_body_container(scope, excluded, rules.body)
     body = extract_body(container, captions, title, rules.noise) if container is not None else None
-    if body is None or body.word_count < MIN_THEME_BODY_WORDS:
+    if body is None or theme_body_in_doubt(body):
         fallback = generic_body(root, captions, title, scope)
-        if body is None or fallback.word_count > body.word_count:
+        if body is None or generic_holds_article(body, fallback, [text_of(e) for e in excluded]):
             body = fallback
     dates = extract_dates(root, scope, url, structured, excluded, rules.dates, page=page)
 

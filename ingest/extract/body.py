@@ -210,6 +210,58 @@ SHORT_TEXT = 500
 PROSE_WORDS = 15
 
 
+# A theme container holding less than this is probably not the article (a teaser, an
+# empty wrapper): the generic extractor gets a say.
+MIN_THEME_BODY_WORDS = 60
+# A single paragraph of prose the container lacks this long is an article, not a bio box.
+ARTICLE_PARAGRAPH_WORDS = 200
+
+
+def prose_words(paragraphs: list[str]) -> int:
+    """Words in paragraphs long enough to be prose, not labels, links or image stubs."""
+    return sum(n for p in paragraphs if (n := len(p.split())) >= PROSE_WORDS)
+
+
+def theme_body_in_doubt(body: Body) -> bool:
+    """A theme container's text worth a second opinion from the generic extractor: short
+    (a teaser, an empty wrapper, a photo post), or mostly not prose (image stubs, labels)."""
+    words = body.word_count
+    return words < MIN_THEME_BODY_WORDS or 2 * prose_words(body.paragraphs) < words
+
+
+def generic_holds_article(theme: Body, generic: Body, outside: list[str]) -> bool:
+    """Whether the generic extraction found the article where the theme container holds
+    something else or only part of it: it has more prose that the container lacks than the
+    container has, in at least two paragraphs (or one long one), not counting text from
+    regions that are never the article (outside: sidebars, widgets, related lists). A
+    longer answer alone is no reason: beside a short post it is often comments forms,
+    "previous/next" links or an author box."""
+    if not theme.paragraphs:
+        return True
+    own = _shingles(" ".join(theme.paragraphs))
+    lacking = [p for p in generic.paragraphs
+               if len(p.split()) >= PROSE_WORDS and not _mostly_within(p, own)
+               and not any(p in region for region in outside)]
+    words = sum(len(p.split()) for p in lacking)
+    return (words > prose_words(theme.paragraphs)
+            and (len(lacking) >= 2 or words >= ARTICLE_PARAGRAPH_WORDS))
+
+
+WORD = re.compile(r"\w+")
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = WORD.findall(text.lower())
+    return {tuple(words[i:i + 4]) for i in range(len(words) - 3)}
+
+
+def _mostly_within(paragraph: str, shingles: set[tuple[str, ...]]) -> bool:
+    """Most of the paragraph's four-word runs occur in the other text (the same paragraph
+    split or joined differently)."""
+    own = _shingles(paragraph)
+    return bool(own) and 2 * len(own & shingles) >= len(own)
+
+
 def _boxes_not_holding(boxes: list[str], lines: list[str]) -> list[str]:
     """The noise boxes that do not hold most of the text: a box marked as noise that holds
     the bulk of what the extractor found (a blog widget, a lightbox, a header wrapping the
