@@ -9,7 +9,7 @@ import hashlib
 import os
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from http import HTTPStatus
 from pathlib import Path
@@ -33,7 +33,9 @@ class RecordRef:
     record_id: str
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Without dataclasses.asdict, which deep-copies every field (a cost per archived
+        response)."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
 
     @classmethod
     def from_dict(cls, stored: Mapping[str, Any]) -> RecordRef:
