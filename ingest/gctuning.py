@@ -2,9 +2,10 @@
 
 A crawl allocates and frees objects by the million (responses, lxml trees, items), and
 Python's default threshold of 700 net allocations runs a young collection very often: in a
-2,000-article crawl of the demo site, ~840 young and 7 full collections took 6% of the
+2,000-article crawl of the demo site, ~780 young and 6 full collections took 1.5 s, 6% of the
 process's CPU (the full ones walk every object of Scrapy, pymongo, lxml and the extractor).
-At 10,000: ~30 young collections, no full one, under 2%, for a few MB more at the peak."""
+At 10,000 from the engine's start: ~300 young ones (most while starting) and 2 full, 0.4 s,
+for 6 MB more peak RSS (50,000 saved little more and cost 45 MB)."""
 
 from __future__ import annotations
 
