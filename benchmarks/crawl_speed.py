@@ -75,7 +75,7 @@ def crawl_settings() -> dict[str, Any]:
 
     names = ("CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN", "AUTOTHROTTLE_ENABLED",
              "ROBOTSTXT_OBEY", "USER_AGENT", "DOWNLOAD_TIMEOUT", "DOWNLOAD_MAXSIZE",
-             "TELNETCONSOLE_ENABLED")
+             "TELNETCONSOLE_ENABLED", "REMOTE_CONTROL_ENABLED")
     settings = {name: getattr(ours, name) for name in names}
     settings.update(load_profile("demo").settings)
     return settings

@@ -112,13 +112,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
                   file=sys.stderr)
     try:
         with mongo_store(settings, args.data_dir / "store") as store_uri:
-            if lock is not None and not args.full:
-                with open_database(settings, store_uri) as db:
-                    unclean = previous_run_unclean(db, profile.name)
-                if unclean:
-                    print(f"note: the last run of {profile.name} did not finish cleanly; resuming: "
-                          "every listing page, only articles not stored yet", file=sys.stderr)
-                    spider_args["resume"] = "true"
+            if lock is not None and not args.full:  # the spider asks the crawl's store
+                spider_args["resume"] = "auto"
             crawler = run_crawl(spider_args, crawl_settings(args, store_uri))
             print_run(crawler.stats.get_stats())
     finally:
@@ -129,16 +124,6 @@ def cmd_crawl(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_LOCKED
     return crawl_exit_code(crawler)
-
-
-def previous_run_unclean(db: Database, site: str) -> bool:
-    """The site's last run never recorded its end (killed, machine lost) or was stopped
-    before its end (SIGTERM, Ctrl-C): what it had not reached yet may lie deeper in the
-    listings than an incremental run looks, so this run walks every listing page again."""
-    from ingest.store.crawlstate import last_run
-
-    run = last_run(db, site)
-    return bool(run) and (run.get("status") == "running" or run.get("finish_reason") != "finished")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

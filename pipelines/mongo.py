@@ -17,7 +17,7 @@ from bson.errors import InvalidDocument
 from itemadapter import ItemAdapter
 from pymongo.database import Database
 from pymongo.errors import DocumentTooLarge, PyMongoError
-from scrapy import signals
+from scrapy import Item, signals
 from scrapy.exceptions import NotConfigured
 
 from ingest.items import ListingUpdate
@@ -84,13 +84,15 @@ class MongoPipeline:
         logger.info("storing into %s database %r", redact_uri(self.store.uri), self.db.name)
 
     async def process_item(self, item: Any) -> Any:
+        """Buffered as a shallow copy: write_articles builds each document anew (safe_keys
+        copies the nested values), so the item's lists and dicts are never changed."""
         if isinstance(item, ListingUpdate):
             self.late_listings.setdefault(item["url"], set()).update(item["listed_in"])
             return item
         while self.in_flight >= self.max_pending:  # the store is slow or away: hold the crawl
             self.stats.inc_value("mongo/backpressure_waits")
             await asyncio.sleep(0.1)
-        self.buffer.append(ItemAdapter(item).asdict())
+        self.buffer.append(dict(item) if isinstance(item, (dict, Item)) else ItemAdapter(item).asdict())
         self.store.accepted += 1
         if len(self.buffer) >= self.buffer_size:
             # Written in the background: awaiting the store here would hold this item's

@@ -407,6 +407,12 @@ REMOVED = object()
     {"word_count": 2.5}, {"captions": [{"image_url": "https://news.example/1.jpg"}]},
     {"captions": [{"text": "Broken", "image_url": "also not"}]}, {"listed_in": [1]},
     {"crawl_id": None}, {"title": REMOVED},
+    # URLs past the quick check of the usual shape, each way
+    {"url": "https://news.example:8080/a%C3%A9/b;p?q=1&r=/s?#top"}, {"url": "https://news.example/a%zz/"},
+    {"url": "https://news.example/a|b/"}, {"url": "https://news.example/\u00e9t\u00e9/"},
+    {"url": "https://news.example/a#b#c"}, {"url": "https://editor@news.example/a/"},
+    {"url": "https://[2001:db8::1]/a/"}, {"url": "https://news.example:80x/a/"},
+    {"captions": [{"text": "Fine", "image_url": "https://news.example/a b.jpg"}]},
 ])
 def test_compiled_schema_check_agrees_with_spidermons_validator(change):
     """The pipeline lists violations only for articles the compiled check fails: it must

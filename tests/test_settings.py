@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from scrapy.exceptions import NotConfigured
 
 import ingest.settings
 from ingest.demo.site import DemoServer, DemoSite
@@ -100,3 +101,24 @@ def test_max_error_rate_is_honoured_from_every_source(case: str, failing_site: s
     result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert "error: 1 of" in result.stderr or expected == 0, result.stderr[-2000:]
     assert result.returncode == expected, result.stderr[-2000:]
+
+
+def test_the_gc_threshold_holds_while_the_crawl_runs_and_is_restored_after() -> None:
+    import gc
+
+    from scrapy import signals
+    from scrapy.utils.test import get_crawler
+
+    from ingest.gctuning import GarbageCollectorThreshold
+
+    before = gc.get_threshold()
+    crawler = get_crawler(settings_dict={"INGEST_GC_THRESHOLD": 12345, "MEMUSAGE_ENABLED": False})
+    extension = GarbageCollectorThreshold.from_crawler(crawler)  # signals hold handlers weakly
+    crawler.signals.send_catch_log(signals.engine_started)
+    try:
+        assert gc.get_threshold() == (12345, *before[1:])
+    finally:
+        crawler.signals.send_catch_log(signals.engine_stopped)
+    assert gc.get_threshold() == before and extension.previous is None
+    with pytest.raises(NotConfigured):
+        GarbageCollectorThreshold.from_crawler(get_crawler(settings_dict={"INGEST_GC_THRESHOLD": 0}))

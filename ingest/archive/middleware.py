@@ -30,7 +30,7 @@ META_KEY = "warc_record"
 
 
 class WarcArchiveMiddleware:
-    def __init__(self, crawler: Any, folder: Path, max_bytes: int, fsync: bool, gzip_level: int = 6) -> None:
+    def __init__(self, crawler: Any, folder: Path, max_bytes: int, fsync: bool, gzip_level: int = 1) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
         self.folder = folder

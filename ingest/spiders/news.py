@@ -82,7 +82,8 @@ class NewsSpider(scrapy.Spider):
     the profile's relative URLs, e.g. the local demo site), all_categories (follow every
     category in the site's menu), max_pages (per category; 0 = to the end), crawl_id,
     full (ignore what is stored: fetch every listing page and article), resume (after an
-    unclean stop: every listing page, but only articles not stored yet), entry_points
+    unclean stop: every listing page, but only articles not stored yet; "auto": so when the
+    site's last run did not finish cleanly, as `ingest crawl` asks), entry_points
     (comma-separated: listings, sitemap, feed, rest; default the profile's).
 
     Incremental by default: with a store configured, a category's pagination stops once
@@ -125,6 +126,7 @@ class NewsSpider(scrapy.Spider):
         self.extracted: set[int] = set()
         self.full = _flag(full)
         self.resume = _flag(resume)
+        self.resume_if_unclean = str(resume).lower() == "auto"
         self.known: dict[str, dict[str, Any]] = {}
         self.known_listed: Counter[str] = Counter()
         self.rest_categories: dict[int, str] = {}
@@ -142,7 +144,13 @@ class NewsSpider(scrapy.Spider):
     def load_known(self) -> None:
         """Stored articles of this site, for an incremental or resumed run."""
         store = self.crawler.get_extension(CrawlStore)
-        if self.full or store is None or not self.crawler.settings.getbool("INGEST_INCREMENTAL"):
+        if self.full or store is None:
+            return
+        if self.resume_if_unclean and store.previous_run_unclean(self.profile.name, self.crawl_id):
+            self.resume = True
+            self.logger.warning("the last run of %s did not finish cleanly; resuming: every listing "
+                                "page, only articles not stored yet", self.profile.name)
+        if not self.crawler.settings.getbool("INGEST_INCREMENTAL"):
             return
         self.known = store.known_articles(self.profile.name)
         self.logger.info("%s run: %d stored URLs of %s known",

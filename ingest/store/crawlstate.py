@@ -12,9 +12,19 @@ from ingest.store.queries import QUERY_TIME_LIMIT_MS
 from ingest.store.times import as_datetime
 
 
-def last_run(db: Database, site: str | None = None) -> dict[str, Any] | None:
-    return db[RUNS].find_one({"site": site} if site else {}, sort=[("started_at", -1)],
-                             max_time_ms=QUERY_TIME_LIMIT_MS)
+def last_run(db: Database, site: str | None = None, excluding: str | None = None) -> dict[str, Any] | None:
+    """The latest run (of `site`), other than the run `excluding` names."""
+    query: dict[str, Any] = {"site": site} if site else {}
+    if excluding:
+        query["_id"] = {"$ne": excluding}
+    return db[RUNS].find_one(query, sort=[("started_at", -1)], max_time_ms=QUERY_TIME_LIMIT_MS)
+
+
+def ended_unclean(run: dict[str, Any] | None) -> bool:
+    """A run that never recorded its end (killed, machine lost) or was stopped before its end
+    (SIGTERM, Ctrl-C): what it had not reached yet may lie deeper in the listings than an
+    incremental run looks."""
+    return bool(run) and (run.get("status") == "running" or run.get("finish_reason") != "finished")
 
 
 def known_articles(db: Database, site: str) -> dict[str, dict[str, Any]]:

@@ -17,7 +17,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from ingest.store.client import StoreClient, connect
-from ingest.store.crawlstate import known_articles
+from ingest.store.crawlstate import ended_unclean, known_articles, last_run
 
 # Sent by pipelines.mongo.MongoPipeline with `upto`: articles 0..upto-1 are durable.
 articles_durable = object()
@@ -54,6 +54,10 @@ class CrawlStore:
     def known_articles(self, site: str) -> dict[str, dict[str, Any]]:
         """The site's stored articles by URL and canonical URL (ingest.store.queries)."""
         return known_articles(self.db, site)
+
+    def previous_run_unclean(self, site: str, crawl_id: str) -> bool:
+        """Whether the site's last run before `crawl_id` did not finish cleanly."""
+        return ended_unclean(last_run(self.db, site, excluding=crawl_id))
 
     def close(self) -> None:
         self.client.close()
