@@ -19,7 +19,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from ingest.archive.reader import ArchivedPage, Problem, read_page, read_pages
-from ingest.archive.writer import Exchange, RecordRef, RotatingWarcWriter
+from ingest.archive.writer import Exchange, RecordRef, RotatingWarcWriter, header_pairs
 from ingest.demo.site import DemoServer, DemoSite
 from ingest.distributed.localserver import LocalRedis
 from ingest.store.articles import published_keys
@@ -313,3 +313,19 @@ def test_reextracting_a_fresh_crawl_changes_nothing(archived_crawl, mongo_uri):
                  for field in set(before[key]) | set(after[key]) if before[key].get(field) != after[key].get(field)}
     assert differing == {}
     assert after == before
+
+
+def test_a_header_name_outside_ascii_is_archived_percent_encoded(tmp_path):
+    """Servers send such names; warcio cannot write one, which failed the page's response."""
+    from scrapy.http import Headers
+
+    pairs = header_pairs(Headers({"X-Caf\u00e9".encode(): [b"cr\xe8me"], b"Content-Type": [b"text/html"]}))
+    assert pairs == [("X-Caf%C3%A9", "cr\u00e8me"), ("Content-Type", "text/html")]
+    writer = RotatingWarcWriter(tmp_path, "run", 1 << 30, {"isPartOf": "run"})
+    ref = writer.write(Exchange("https://news.example/a/", "GET", [("Host", "news.example")], b"", 200,
+                                "HTTP/1.1", pairs, b"<p>body</p>"))
+    writer.close()
+    with open(ref.warc_file, "rb") as stream:
+        response = next(r for r in ArchiveIterator(stream) if r.rec_type == "response")
+        assert response.http_headers.get_header("X-Caf%C3%A9") == "cr%C3%A8me"
+        assert response.content_stream().read() == b"<p>body</p>"

@@ -84,7 +84,8 @@ class WarcArchiveMiddleware:
             writer = self._writer()
             written = writer.bytes
             ref = writer.write(exchange)
-        except OSError as exc:  # a full disk must not stop the crawl: the article lacks its pointer
+        except (OSError, ValueError) as exc:  # a full disk, a record that cannot be encoded:
+            # the page goes on without its archive pointer rather than being lost
             self.stats.inc_value("archive/write_errors")
             logger.error("could not archive %s: %s", response.url, exc)
             return response

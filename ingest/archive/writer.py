@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from deflate import gzip_compress
 from warcio.statusandheaders import StatusAndHeaders
@@ -197,17 +198,18 @@ class RotatingWarcWriter:
 
 
 def _request_target(url: str) -> str:
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def header_pairs(headers: Mapping[bytes, Iterable[bytes]]) -> list[tuple[str, str]]:
-    """Scrapy's Headers (bytes name -> list of bytes values) as WARC header lines."""
+    """Scrapy's Headers (bytes name -> list of bytes values) as WARC header lines. A name
+    with bytes outside ASCII (servers send them) is percent-encoded: warcio encodes such
+    values but cannot write such a name."""
     pairs = []
     for name, values in headers.items():
-        key = name.decode("latin-1") if isinstance(name, bytes) else str(name)
+        raw = name if isinstance(name, bytes) else str(name).encode("utf-8")
+        key = raw.decode("ascii") if raw.isascii() else quote(raw, safe="!#$%&'*+^`|")
         for value in values:
             pairs.append((key, value.decode("latin-1") if isinstance(value, bytes) else str(value)))
     return pairs
