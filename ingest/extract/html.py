@@ -102,10 +102,8 @@ def select(element: HtmlElement, selector: str) -> list[HtmlElement]:
     page = _PAGE.get()
     if page is None:
         return _compiled(selector)(element)
-    live = page.live_members(selector)
-    if not live:
-        return []
-    return _compiled_xpath(" | ".join(live))(element)
+    xpath = page.xpath(selector)
+    return xpath(element) if xpath is not None else []
 
 
 class _PageAttributes:
@@ -113,16 +111,28 @@ class _PageAttributes:
 
     def __init__(self, root: HtmlElement) -> None:
         self.text = "\n".join(_ALL_ATTRIBUTE_VALUES(root)).lower()
-        self._live: dict[str, list[str]] = {}
+        self._xpaths: dict[str, etree.XPath | None] = {}
+        self._present: dict[str, bool] = {}
 
-    def live_members(self, selector: str) -> list[str]:
-        """XPaths of the members of the selector group that may match on this page."""
-        live = self._live.get(selector)
-        if live is None:
-            live = [xpath for required, xpath in _group_members(selector)
-                    if all(literal in self.text for literal in required)]
-            self._live[selector] = live
-        return live
+    def xpath(self, selector: str) -> etree.XPath | None:
+        """The selector group's members that may match on this page, as one XPath; None
+        when none may."""
+        try:
+            return self._xpaths[selector]
+        except KeyError:
+            pass
+        live = [xpath for required, xpath in _group_members(selector)
+                if all(self._has(literal) for literal in required)]
+        compiled = self._xpaths[selector] = _compiled_xpath(" | ".join(live)) if live else None
+        return compiled
+
+    def _has(self, literal: str) -> bool:
+        """Whether some attribute value holds the literal; remembered, as many selectors
+        name the same few ("date", "author") and each test scans all the page's values."""
+        present = self._present.get(literal)
+        if present is None:
+            present = self._present[literal] = literal in self.text
+        return present
 
 
 _TRANSLATOR = LxmlHTMLTranslator()
