@@ -136,3 +136,15 @@ def _htmldate(page: str | bytes, url: str) -> str | None:
         return find_date(page, url=url or None, original_date=True, extensive_search=True)
     except Exception:  # htmldate fails on some odd pages; a miss, not a crash
         return None
+
+
+def preload() -> None:
+    """Load what htmldate's search needs for dates in words now rather than on the first
+    page that needs it: dateparser's tables for every language it knows, about 2 s of CPU
+    once per process. Two samples that no language reads as a whole date make it go
+    through all of them."""
+    from htmldate.extractors import get_external_parser
+
+    parser = get_external_parser()
+    for sample in ("Sunday 1 of the Month 2000", ", Jan 16 06:49"):
+        parser.get_date_data(sample)
