@@ -150,6 +150,13 @@ _ID_VALUES = etree.XPath("//@id", smart_strings=False)
 _PAGE: ContextVar[_PageAttributes | None] = ContextVar("page_attributes", default=None)
 
 
+def page_class_names() -> set[str] | None:
+    """The class names (lower-cased) of the page being extracted under attribute_index,
+    else None."""
+    page = _PAGE.get()
+    return page.class_names if page is not None else None
+
+
 @contextmanager
 def attribute_index(root: HtmlElement) -> Iterator[None]:
     """While one page is extracted, select() skips selectors that name a class, id or
