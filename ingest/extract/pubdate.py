@@ -79,11 +79,11 @@ def extract_dates(root: HtmlElement, scope: HtmlElement, url: str, structured: S
                   page: str | bytes = b"") -> PageDates:
     """The most trusted published date that parses, with where it came from. `page`: the
     page as fetched, for htmldate's search over it."""
-    modified = next((m for m in (
-        structured.date_modified,
-        meta_content(root, *selectors.MODIFIED_META),
-        _time_attr(scope, selectors.MODIFIED_TIME, excluded),
-    ) if _valid(m)), None)
+    modified = next((raw for raw in (source() for source in (
+        lambda: structured.date_modified,
+        lambda: meta_content(root, *selectors.MODIFIED_META),
+        lambda: _time_attr(scope, selectors.MODIFIED_TIME, excluded),
+    )) if _valid(raw)), None)
 
     def found(raw: str | None, source: str) -> PageDates | None:
         return PageDates(raw, modified, source) if _valid(raw) else None
