@@ -234,6 +234,7 @@ def evaluate_folder(folder: Path, compare: bool = True) -> Folder:
     """Every extractor that applies, once per page: ours always (it gives every field),
     trafilatura where the truth has bodies or titles, htmldate where it has dates."""
     from ingest.dates import preload
+    from ingest.extract.pubdate import preload as preload_heuristic
     from ingest.text import collapse_spaces
 
     pages_dir, truth = find_truth(folder)
@@ -249,6 +250,8 @@ def evaluate_folder(folder: Path, compare: bool = True) -> Folder:
                       dates=DateScore() if has_date and name != "trafilatura" else None)
             for name in extractors}
     preload()
+    if compare:  # CPU per page beside the peers': a one-time load is not a per-page cost
+        preload_heuristic()
     for _page, html, entry in itertools.islice(pages_with_truth(pages_dir, truth), 1):
         for extract in extractors.values():  # untimed: lazy imports and tables load on first use
             _safe(extract, html, entry.get("url") or "")

@@ -24,6 +24,7 @@ import pytest
 from ingest.dates import parse_datetime, parse_local
 from ingest.extract import selectors
 from ingest.extract.article import extract_article
+from ingest.extract.body import noise_boxes
 from ingest.extract.html import attribute_index, parse_html, select
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -151,3 +152,13 @@ def test_attribute_index_never_changes_what_a_selector_finds(case: Path) -> None
         with attribute_index(root):
             indexed = select(root, selector)
         assert indexed == plain, selector
+
+
+@cases
+def test_noise_boxes_under_the_attribute_index_are_the_same_boxes(case: Path) -> None:
+    """Under attribute_index the noise matcher only runs the class fragments and names
+    the page carries: it must find the same elements as the full matcher, in order."""
+    root = parse_html((case / "body.html").read_bytes())
+    plain = noise_boxes(root)
+    with attribute_index(root):
+        assert noise_boxes(root) == plain

@@ -15,7 +15,7 @@ from lxml_html_clean import Cleaner
 
 from ingest.dates import parse_datetime
 from ingest.extract import selectors
-from ingest.extract.html import HtmlElement, inside_any, iter_blocks, select
+from ingest.extract.html import HtmlElement, inside_any, iter_blocks, page_class_names, select
 from ingest.text import collapse_spaces, near_duplicate
 
 SANITIZER = Cleaner(
@@ -285,18 +285,38 @@ class _NoiseMatcher:
 
     def __init__(self, boxes: tuple[str, ...]) -> None:
         fragment, token = re.compile(r"^\[class\*='([^']+)'\]$"), re.compile(r"^\.([\w-]+)$")
-        fragments = [m.group(1) for b in boxes if (m := fragment.match(b))]
-        self.fragments = re.compile("|".join(re.escape(f) for f in fragments))
+        self.fragment_list = tuple(m.group(1) for b in boxes if (m := fragment.match(b)))
+        self.fragments = _alternatives(self.fragment_list)
         self.tokens = {m.group(1) for b in boxes if (m := token.match(b))}
         self.others = ", ".join(b for b in boxes if not fragment.match(b) and not token.match(b))
 
     def __call__(self, element: HtmlElement) -> list[HtmlElement]:
+        fragments, tokens = self._on_page()
         found = []
-        for node in element.iter():
-            classes = node.get("class") if isinstance(node.tag, str) else None
-            if classes and (self.fragments.search(classes) or not self.tokens.isdisjoint(classes.split())):
-                found.append(node)
+        if fragments is not None or tokens:
+            for node in element.iter():
+                classes = node.get("class") if isinstance(node.tag, str) else None
+                if classes and ((fragments is not None and fragments.search(classes))
+                                or not tokens.isdisjoint(classes.split())):
+                    found.append(node)
         return found + (select(element, self.others) if self.others else [])
+
+    def _on_page(self) -> tuple[re.Pattern[str] | None, set[str]]:
+        """The fragments and class names that occur in the page's class names (all of
+        them outside attribute_index): a fragment cannot match a class value whose page
+        lacks it, and the regex of the few present is much cheaper to run on every class."""
+        names = page_class_names()
+        if names is None:
+            return self.fragments, self.tokens
+        joined = "\n".join(names)
+        present = tuple(f for f in self.fragment_list if f.lower() in joined)
+        tokens = {t for t in self.tokens if t.lower() in names}
+        return (_alternatives(present) if present else None), tokens
+
+
+@lru_cache(maxsize=256)
+def _alternatives(fragments: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(f) for f in fragments))
 
 
 noise_boxes = _NoiseMatcher(selectors.NOISE_BOXES)

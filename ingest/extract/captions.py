@@ -42,8 +42,9 @@ def extract_captions(scope: HtmlElement, base_url: str, excluded: set[HtmlElemen
     # Outermost captioned block wins: a figure.wp-caption inside a div.wp-caption is one image.
     block_set = set(blocks)
     blocks = [b for b in blocks if not any(a in block_set for a in b.iterancestors())]
-    order = {element: index for index, element in enumerate(scope.iter())}
-    blocks.sort(key=order.__getitem__)
+    if len(blocks) > 1:  # the order map walks the whole scope: only when there is an order
+        order = {element: index for index, element in enumerate(scope.iter())}
+        blocks.sort(key=order.__getitem__)
 
     captions: list[dict] = []
     for block in blocks:

@@ -113,10 +113,8 @@ def select(element: HtmlElement, selector: str) -> list[HtmlElement]:
     page = _PAGE.get()
     if page is None:
         return _compiled(selector)(element)
-    live = page.live_members(selector)
-    if not live:
-        return []
-    return _compiled_xpath(" | ".join(live))(element)
+    xpath = page.xpath(selector)
+    return xpath(element) if xpath is not None else []
 
 
 class _PageAttributes:
@@ -124,21 +122,50 @@ class _PageAttributes:
 
     def __init__(self, root: HtmlElement) -> None:
         self.text = "\n".join(_ALL_ATTRIBUTE_VALUES(root)).lower()
-        self._live: dict[str, list[str]] = {}
+        self.class_names = set(" ".join(_CLASS_VALUES(root)).lower().split())
+        self.ids = {value.lower() for value in _ID_VALUES(root)}
+        self._xpaths: dict[str, etree.XPath | None] = {}
+        self._present: dict[str, bool] = {}
 
-    def live_members(self, selector: str) -> list[str]:
-        """XPaths of the members of the selector group that may match on this page."""
-        live = self._live.get(selector)
-        if live is None:
-            live = [xpath for required, xpath in _group_members(selector)
-                    if all(literal in self.text for literal in required)]
-            self._live[selector] = live
-        return live
+    def xpath(self, selector: str) -> etree.XPath | None:
+        """The selector group's members that may match on this page, as one XPath; None
+        when none may."""
+        try:
+            return self._xpaths[selector]
+        except KeyError:
+            pass
+        live = [xpath for required, xpath in _group_members(selector)
+                if all(self._has(literal) for literal in required)]
+        compiled = self._xpaths[selector] = _compiled_xpath(" | ".join(live)) if live else None
+        return compiled
+
+    def _has(self, literal: tuple[str, str]) -> bool:
+        """Whether the page carries the literal: a class name or an id by a set lookup,
+        other values by a substring test over all the page's values, remembered as many
+        selectors name the same few ("date", "author") and each test scans all of them."""
+        kind, value = literal
+        if kind == "class":
+            return value in self.class_names
+        if kind == "id":
+            return value in self.ids
+        present = self._present.get(value)
+        if present is None:
+            present = self._present[value] = value in self.text
+        return present
 
 
 _TRANSLATOR = LxmlHTMLTranslator()
 _ALL_ATTRIBUTE_VALUES = etree.XPath("//@*", smart_strings=False)  # plain str: half the cost
+_CLASS_VALUES = etree.XPath("//@class", smart_strings=False)
+_ID_VALUES = etree.XPath("//@id", smart_strings=False)
 _PAGE: ContextVar[_PageAttributes | None] = ContextVar("page_attributes", default=None)
+
+
+def page_class_names() -> set[str] | None:
+    """The class names (lower-cased) of the page being extracted under attribute_index,
+    else None."""
+    page = _PAGE.get()
+    return page.class_names if page is not None else None
 
 
 @contextmanager
@@ -156,10 +183,10 @@ def attribute_index(root: HtmlElement) -> Iterator[None]:
 
 
 @lru_cache(maxsize=None)
-def _group_members(selector: str) -> tuple[tuple[frozenset[str], str], ...]:
-    """Per member of the selector group: the strings a matching page must carry in some
-    attribute value (class names, ids, compared attribute values; lower-cased), and the
-    member's XPath."""
+def _group_members(selector: str) -> tuple[tuple[frozenset[tuple[str, str]], str], ...]:
+    """Per member of the selector group: what a matching page must carry (lower-cased):
+    ("class", a class name), ("id", an id) or ("value", a string inside some attribute
+    value, for compared attributes); and the member's XPath."""
     return tuple((frozenset(_literals(parsed.parsed_tree)),
                   _TRANSLATOR.selector_to_xpath(parsed, prefix="descendant-or-self::"))
                  for parsed in parse_css(selector))
@@ -170,15 +197,15 @@ def _compiled_xpath(xpath: str) -> etree.XPath:
     return etree.XPath(xpath)
 
 
-def _literals(node: Any) -> Iterator[str]:
+def _literals(node: Any) -> Iterator[tuple[str, str]]:
     if isinstance(node, cssselect_parser.Class):
-        yield node.class_name.lower()
+        yield "class", node.class_name.lower()
     elif isinstance(node, cssselect_parser.Hash):
-        yield node.id.lower()
+        yield "id", node.id.lower()
     elif isinstance(node, cssselect_parser.Attrib) and node.operator not in ("exists", "!="):
         value = getattr(node.value, "value", node.value)
         if value:
-            yield str(value).lower()
+            yield "value", str(value).lower()
     elif isinstance(node, cssselect_parser.CombinedSelector):
         yield from _literals(node.subselector)
     inner = getattr(node, "selector", None)  # :not(...) and the like only narrow it further

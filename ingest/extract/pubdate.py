@@ -79,11 +79,11 @@ def extract_dates(root: HtmlElement, scope: HtmlElement, url: str, structured: S
                   page: str | bytes = b"") -> PageDates:
     """The most trusted published date that parses, with where it came from. `page`: the
     page as fetched, for htmldate's search over it."""
-    modified = next((m for m in (
-        structured.date_modified,
-        meta_content(root, *selectors.MODIFIED_META),
-        _time_attr(scope, selectors.MODIFIED_TIME, excluded),
-    ) if _valid(m)), None)
+    modified = next((raw for raw in (source() for source in (
+        lambda: structured.date_modified,
+        lambda: meta_content(root, *selectors.MODIFIED_META),
+        lambda: _time_attr(scope, selectors.MODIFIED_TIME, excluded),
+    )) if _valid(raw)), None)
 
     def found(raw: str | None, source: str) -> PageDates | None:
         return PageDates(raw, modified, source) if _valid(raw) else None
@@ -136,3 +136,15 @@ def _htmldate(page: str | bytes, url: str) -> str | None:
         return find_date(page, url=url or None, original_date=True, extensive_search=True)
     except Exception:  # htmldate fails on some odd pages; a miss, not a crash
         return None
+
+
+def preload() -> None:
+    """Load what htmldate's search needs for dates in words now rather than on the first
+    page that needs it: dateparser's tables for every language it knows, about 2 s of CPU
+    once per process. Two samples that no language reads as a whole date make it go
+    through all of them."""
+    from htmldate.extractors import get_external_parser
+
+    parser = get_external_parser()
+    for sample in ("Sunday 1 of the Month 2000", ", Jan 16 06:49"):
+        parser.get_date_data(sample)
