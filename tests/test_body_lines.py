@@ -1,0 +1,78 @@
+"""The generic extractor's lines: sentences broken at their links, and article paragraphs
+that a noise box repeats. Pages are small, written for these tests."""
+
+from __future__ import annotations
+
+from ingest.extract.body import _links_by_text, _rejoin_inline_links, generic_body
+from ingest.extract.html import parse_html
+
+FILLER = (
+    "<p>The council met on Tuesday evening to discuss the proposal, which had been debated "
+    "for months by residents of the northern districts and the traders of the old market.</p>"
+    "<p>Several members said they would ask for a second reading before any decision is "
+    "taken, since the costs of the plan have risen twice since the first estimate.</p>"
+)
+
+MENU = (
+    '<ul class="menu"><li><a href="/">Home</a></li><li><a href="/news">News</a></li>'
+    '<li><a href="/sport">Sport</a></li><li><a href="/weather">Weather</a></li></ul>'
+)
+
+
+def page(article: str, after: str = "") -> str:
+    return (f"<html><head><title>Market plan</title></head><body>{MENU}"
+            f"<div id='main'><h1>Market plan delayed again</h1>{article}</div>{after}"
+            "<div id='footer'><p>All rights reserved.</p></div></body></html>")
+
+
+LOOSE = (
+    "<div class='post'>The plan was first put forward last spring, as "
+    "<a href='/spring'>reported here</a> at the time, and has since drawn more than two "
+    "hundred written objections. The mayor thanked <a href='/a'>Anna</a>, "
+    "<a href='/b'>Bruno</a> and <a href='/c'>Carla</a> for collecting them."
+    "<div class='links'>Sponsored: <a href='/x'>Cheap Loans</a> - <a href='/y'>Car "
+    "Dealers</a> - <a href='/z'>Garden Tools</a></div><div style='clear:both'></div></div>"
+)
+
+# What trafilatura's full mode gives for it when readability's answer wins: every text
+# node of the <div> a line of its own.
+LOOSE_LINES = [
+    "Home", "News", "The plan was first put forward last spring, as", "reported here",
+    "at the time, and has since drawn more than two hundred written objections. The mayor "
+    "thanked", "Anna", ",", "Bruno", "and", "Carla", "for collecting them.", "Sponsored:",
+    "Cheap Loans", "-", "Car Dealers", "-", "Garden Tools",
+]
+
+
+def test_a_link_inside_loose_text_is_put_back_in_its_sentence() -> None:
+    root = parse_html(page(LOOSE))
+    lines = _rejoin_inline_links(LOOSE_LINES, _links_by_text(root))
+    assert ("The plan was first put forward last spring, as reported here at the time, and has "
+            "since drawn more than two hundred written objections. The mayor thanked Anna, Bruno "
+            "and Carla for collecting them.") in lines
+    # menu entries and links set apart by marks are not sentences
+    assert {"Home", "News", "Cheap Loans", "Car Dealers", "Garden Tools"} <= set(lines)
+
+
+QUOTED = ("Several members said they would ask for a second reading before any decision is "
+          "taken, since the costs of the plan have risen twice since the first estimate.")
+
+
+def test_a_paragraph_a_comment_quotes_stays_in_the_article() -> None:
+    comments = (
+        "<div class='comments'><h3>2 comments</h3>"
+        "<div class='comment'><p>Jo wrote:</p><blockquote>" + QUOTED + "</blockquote>"
+        "<p>Twice already, and nobody on the council seems to mind what it costs us.</p></div>"
+        "</div>"
+    )
+    body = generic_body(parse_html(page(FILLER, comments)), [], "Market plan delayed again")
+    assert QUOTED in body.paragraphs
+    assert "nobody on the council seems to mind" not in body.text
+
+
+def test_prose_found_only_in_a_noise_box_still_goes() -> None:
+    bio = ("<div class='author-bio'><p>Sam Reed has covered city hall for the paper since 2009 "
+           "and before that wrote about schools and transport for a regional weekly.</p></div>")
+    body = generic_body(parse_html(page(FILLER + bio)), [], "Market plan delayed again")
+    assert QUOTED in body.paragraphs
+    assert "Sam Reed" not in body.text
