@@ -76,3 +76,20 @@ def test_prose_found_only_in_a_noise_box_still_goes() -> None:
     body = generic_body(parse_html(page(FILLER + bio)), [], "Market plan delayed again")
     assert QUOTED in body.paragraphs
     assert "Sam Reed" not in body.text
+
+
+def test_prose_loose_in_the_article_div_is_not_missed() -> None:
+    post = (
+        "<div id='post'><h2>Market plan delayed again</h2>"
+        "<div class='date'><span>By Sam Reed, 3 May 2011</span></div>"
+        "The plan was first put forward last spring and has since drawn more than two hundred "
+        "written objections from the neighbourhood, <a href='/objections'>the clerk said</a> on "
+        "Tuesday, and the council will not vote on it before the autumn.<p/>"
+        "<p>The mayor thanked the residents who collected the objections over the summer and "
+        "promised that every one of them would be answered in writing before the vote.</p></div>"
+    )
+    html = page(post).replace("<div id='main'><h1>Market plan delayed again</h1>", "<div>")
+    body = generic_body(parse_html(html), [], "Market plan delayed again")
+    assert ("The plan was first put forward last spring and has since drawn more than two "
+            "hundred written objections") in body.text
+    assert "promised that every one of them would be answered" in body.text

@@ -236,7 +236,38 @@ def _main_text(root: HtmlElement) -> str:
     no_prose = not any(len(line.split()) >= PROSE_WORDS for line in text.split("\n"))
     if deficient or no_prose or (len(text) < SHORT_TEXT and _laid_out_in_tables(root)):
         return trafilatura.extract(root, options=full) or ""
+    missed = _loose_prose_missed(root, text)
+    if missed:
+        fuller = trafilatura.extract(root, options=full) or ""
+        if missed in collapse_spaces(fuller):
+            return fuller
     return text
+
+
+_loose_texts = etree.XPath(
+    "//*[self::div or self::td or self::section or self::article]"
+    "/text()[string-length(normalize-space()) > 80]")
+
+
+def _loose_prose_missed(root: HtmlElement, text: str) -> str | None:
+    """The start of a run of prose sitting loose in a <div> (no <p> around it) beside
+    paragraphs the fast answer holds, which the fast answer lacks: its fast mode reads
+    the paragraphs of a block and can skip the text between them."""
+    found = collapse_spaces(text)
+    lines = [line[:60] for raw in text.split("\n")
+             if len((line := collapse_spaces(raw)).split()) >= PROSE_WORDS]
+    for node in _loose_texts(root):
+        loose = collapse_spaces(node)
+        if len(loose.split()) < PROSE_WORDS or loose[:60] in found:
+            continue
+        holder = node.getparent()
+        if node.is_tail:
+            holder = holder.getparent()
+        if holder is not None:
+            around = collapse_spaces(holder.text_content())
+            if any(line in around for line in lines):
+                return loose[:60]
+    return None
 
 
 @lru_cache(maxsize=1)
