@@ -3,7 +3,12 @@ that a noise box repeats. Pages are small, written for these tests."""
 
 from __future__ import annotations
 
-from ingest.extract.body import _links_by_text, _rejoin_inline_links, generic_body
+from ingest.extract.body import (
+    _boxes_not_holding,
+    _links_by_text,
+    _rejoin_inline_links,
+    generic_body,
+)
 from ingest.extract.html import parse_html
 
 FILLER = (
@@ -93,3 +98,20 @@ def test_prose_loose_in_the_article_div_is_not_missed() -> None:
     assert ("The plan was first put forward last spring and has since drawn more than two "
             "hundred written objections") in body.text
     assert "promised that every one of them would be answered" in body.text
+
+
+ARCHIVE = [f"{month} ({n})" for month, n in zip(
+    ["December", "November", "October", "September", "August", "July", "June", "May", "April",
+     "March", "February", "January"] * 3, range(1, 37))]
+POST = ("The plan was first put forward last spring and has since drawn more than two hundred "
+        "written objections from the neighbourhood, the clerk said on Tuesday.")
+
+
+def test_a_widget_of_short_lines_is_noise_however_many_lines_it_has() -> None:
+    widget = "Archives " + " ".join(ARCHIVE)
+    assert _boxes_not_holding([widget], [POST, "Archives", *ARCHIVE]) == [widget]
+
+
+def test_a_box_holding_the_prose_is_where_the_article_is() -> None:
+    wrapper = "By Sam Reed " + POST + " " + QUOTED
+    assert _boxes_not_holding([wrapper], [POST, QUOTED, "Archives", *ARCHIVE]) == []

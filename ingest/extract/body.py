@@ -387,11 +387,14 @@ def _boxes_not_holding(boxes: list[str], lines: list[str]) -> list[str]:
     """The noise boxes that do not hold most of the text: a box marked as noise that holds
     the bulk of what the extractor found (a blog widget, a lightbox, a header wrapping the
     whole post) is where the article is, not noise beside it; and boxes that together
-    would take most of it (bylines left open around the paragraphs) are not trusted."""
-    total = sum(len(line) for line in lines)
+    would take most of it (bylines left open around the paragraphs) are not trusted. Shares
+    are of the prose lines: a sidebar list of many short lines (archive months, tags) that
+    the extractor took in is noise however much of its answer it makes up."""
+    prose = [line for line in lines if len(line.split()) >= PROSE_WORDS] or lines
+    total = sum(len(line) for line in prose)
     boxes = [box for box in boxes
-             if sum(len(line) for line in lines if line in box) < MAIN_SHARE * total]
-    removed = sum(len(line) for line in lines if any(line in box for box in boxes))
+             if sum(len(line) for line in prose if line in box) < MAIN_SHARE * total]
+    removed = sum(len(line) for line in prose if any(line in box for box in boxes))
     return boxes if removed < MAIN_SHARE * total else []
 
 
