@@ -4,6 +4,7 @@ that a noise box repeats. Pages are small, written for these tests."""
 from __future__ import annotations
 
 from ingest.extract.body import (
+    _before_comments,
     _boxes_not_holding,
     _links_by_text,
     _rejoin_inline_links,
@@ -115,3 +116,14 @@ def test_a_widget_of_short_lines_is_noise_however_many_lines_it_has() -> None:
 def test_a_box_holding_the_prose_is_where_the_article_is() -> None:
     wrapper = "By Sam Reed " + POST + " " + QUOTED
     assert _boxes_not_holding([wrapper], [POST, QUOTED, "Archives", *ARCHIVE]) == []
+
+
+def test_the_lines_after_a_comments_heading_below_the_article_go() -> None:
+    lines = [POST, QUOTED, "12 Responses", "Great post, thanks for writing it up so clearly for "
+             "all of us who could not make it to the meeting on Tuesday.", "Leave a Reply"]
+    assert _before_comments(lines) == [POST, QUOTED]
+
+
+def test_a_comments_link_above_the_article_cuts_nothing() -> None:
+    lines = ["By Sam Reed", "Comments (4)", POST, QUOTED]
+    assert _before_comments(lines) == lines

@@ -122,6 +122,7 @@ def generic_body(root: HtmlElement, captions: list[dict], title: str | None = No
              if line not in links
              and not any(near_duplicate(line, caption) for caption in caption_texts)
              and not is_boilerplate_line(line, title)]
+    lines = _before_comments(lines)
     boxes = _boxes_not_holding(list(noise), lines)
     paragraphs = _without_noise(lines, boxes, root, [e for box in boxes for e in noise[box]])
     html = "\n".join(f"<p>{escape(p)}</p>" for p in paragraphs)
@@ -165,6 +166,25 @@ def _split_into_blocks(text: str, blocks: list[str], starts: dict[str, list[int]
     return [text]
 
 
+COMMENTS_HEADING = re.compile(
+    r"(?:\d+\s+)?(?:reader\s+|user\s+)?(?:comments?|responses?|replies|reactions)"
+    r"(?:\s*\(\d+\))?:?|(?:leave|post|add|write)\s+a\s+(?:comment|reply|response)", re.I)
+
+
+def _before_comments(lines: list[str]) -> list[str]:
+    """The lines before a heading that opens the readers' comments ("Comments", "12
+    Responses", "Leave a reply"), where most of the prose comes before it: what follows
+    is the discussion, which an extractor that does not know the theme's comment markup
+    takes for more article. A heading above the article (a link to the comments beside
+    the byline) cuts nothing."""
+    for index, line in enumerate(lines):
+        if COMMENTS_HEADING.fullmatch(line):
+            before, after = prose_words(lines[:index]), prose_words(lines[index + 1:])
+            if before and before >= after:
+                return lines[:index]
+    return lines
+
+
 def _links_by_text(root: HtmlElement) -> dict[str, list[HtmlElement]]:
     """The page's links by their text: a line that is one whole link is a menu entry or a
     teaser, not article text (unless it is a fragment of a sentence, see
@@ -201,6 +221,8 @@ def _rejoin_inline_links(lines: list[str], links: dict[str, list[HtmlElement]]) 
 
 
 def _inside_sentence(anchors: list[HtmlElement], previous: str, following: str) -> bool:
+    """Whether one of these links sits in running text: words without a full stop right
+    before it that end the previous line, or words right after it that begin the next."""
     for a in anchors:
         before = a.getprevious().tail if a.getprevious() is not None else a.getparent().text
         before = collapse_spaces(before or "")[-30:]
