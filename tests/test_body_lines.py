@@ -127,3 +127,9 @@ def test_the_lines_after_a_comments_heading_below_the_article_go() -> None:
 def test_a_comments_link_above_the_article_cuts_nothing() -> None:
     lines = ["By Sam Reed", "Comments (4)", POST, QUOTED]
     assert _before_comments(lines) == lines
+
+
+def test_a_short_post_ends_where_its_empty_comments_section_begins() -> None:
+    lines = ["Drawn by Jo Bloggs, from her sketchbook", "No comments yet.",
+             "RSS feed for comments on this post.", "Name (required)", "Website"]
+    assert _before_comments(lines) == ["Drawn by Jo Bloggs, from her sketchbook"]

@@ -167,8 +167,9 @@ def _split_into_blocks(text: str, blocks: list[str], starts: dict[str, list[int]
 
 
 COMMENTS_HEADING = re.compile(
-    r"(?:\d+\s+)?(?:reader\s+|user\s+)?(?:comments?|responses?|replies|reactions)"
-    r"(?:\s*\(\d+\))?:?|(?:leave|post|add|write)\s+a\s+(?:comment|reply|response)", re.I)
+    r"(?:\d+|no|one)?\s*(?:reader\s+|user\s+)?(?:comments?|responses?|replies|reactions)"
+    r"(?:\s*\(\d+\)|\s+(?:yet|so far))?[.:]?"
+    r"|(?:leave|post|add|write)\s+a\s+(?:comment|reply|response)", re.I)
 
 
 def _before_comments(lines: list[str]) -> list[str]:
@@ -176,10 +177,11 @@ def _before_comments(lines: list[str]) -> list[str]:
     Responses", "Leave a reply"), where most of the prose comes before it: what follows
     is the discussion, which an extractor that does not know the theme's comment markup
     takes for more article. A heading above the article (a link to the comments beside
-    the byline) cuts nothing."""
+    the byline, with more prose below it than words above) cuts nothing."""
     for index, line in enumerate(lines):
         if COMMENTS_HEADING.fullmatch(line):
-            before, after = prose_words(lines[:index]), prose_words(lines[index + 1:])
+            before = sum(len(line.split()) for line in lines[:index])
+            after = prose_words(lines[index + 1:])
             if before and before >= after:
                 return lines[:index]
     return lines
