@@ -7,6 +7,7 @@ from ingest.extract.body import (
     _before_comments,
     _boxes_not_holding,
     _links_by_text,
+    _mostly_menu,
     _rejoin_inline_links,
     generic_body,
 )
@@ -133,3 +134,15 @@ def test_a_short_post_ends_where_its_empty_comments_section_begins() -> None:
     lines = ["Drawn by Jo Bloggs, from her sketchbook", "No comments yet.",
              "RSS feed for comments on this post.", "Name (required)", "Website"]
     assert _before_comments(lines) == ["Drawn by Jo Bloggs, from her sketchbook"]
+
+
+HEADLINES = ["Power cut leaves the city dark", "Rail strike called off", "Markets close higher",
+             "Storm warning issued", "Budget passes the lower house", "Fiat earnings slump",
+             "Today in pictures", "Election news", "Olympics schedule", "Weather"]
+
+
+def test_a_fast_answer_made_of_the_page_s_links_is_a_menu() -> None:
+    side = "".join(f"<li><a href='/s{i}'>{text}</a></li>" for i, text in enumerate(HEADLINES))
+    links = _links_by_text(parse_html(page(FILLER, f"<ul class='latest'>{side}</ul>")))
+    assert _mostly_menu("\n".join(["Latest", *HEADLINES, POST, QUOTED]), links)
+    assert not _mostly_menu("\n".join([POST, "Weather", QUOTED, *ARCHIVE[:8]]), links)

@@ -106,7 +106,8 @@ def generic_body(root: HtmlElement, captions: list[dict], title: str | None = No
                  scope: HtmlElement | None = None) -> Body:
     """Main-content extraction for pages of unknown structure, by trafilatura (the best
     scoring open extractor on news benchmarks), minus caption lines."""
-    text = _main_text(root)
+    links = _links_by_text(root)
+    text = _main_text(root, links)
     caption_texts = [c["text"] for c in captions] + [c["alt"] for c in captions if c["alt"]]
     noise = page_noise(root, scope)
     lines = [LIST_MARK.sub("", collapse_spaces(raw)) for raw in text.split("\n")]
@@ -116,7 +117,6 @@ def generic_body(root: HtmlElement, captions: list[dict], title: str | None = No
         # trafilatura drops zero-width joiners, which Persian words need: take the page's text
         page_text = {_without_joiners(block): block for _tag, block in iter_blocks(root)}
         lines = [page_text.get(_without_joiners(line), line) for line in lines]
-    links = _links_by_text(root)
     lines = _rejoin_inline_links([line for line in lines if line], links)
     lines = [line for line in lines
              if line not in links
@@ -241,12 +241,13 @@ def _glued(left: str, right: str) -> str:
     return left + right if right[:1] in ",.;:!?)’”»" else f"{left} {right}"
 
 
-def _main_text(root: HtmlElement) -> str:
+def _main_text(root: HtmlElement, links: dict[str, list[HtmlElement]]) -> str:
     """trafilatura's main text: its fast mode, and its full mode (which weighs readability's
     and jusText's answers too) where the fast answer is empty, made of layout tables, holds
     page furniture (navigation, forms, footers) that full mode would clean, holds no line
-    of prose (a fixtures table, a link list), or is short on a page laid out in tables
-    (elsewhere full mode's longer answers to short pages were mostly wrong)."""
+    of prose (a fixtures table, a link list), is mostly whole links (a menu taken in), or is
+    short on a page laid out in tables (elsewhere full mode's longer answers to short pages
+    were mostly wrong); and where it misses loose prose beside what it kept."""
     import trafilatura
     from trafilatura.external import SANITIZED_XPATH
 
@@ -260,12 +261,26 @@ def _main_text(root: HtmlElement) -> str:
     no_prose = not any(len(line.split()) >= PROSE_WORDS for line in text.split("\n"))
     if deficient or no_prose or (len(text) < SHORT_TEXT and _laid_out_in_tables(root)):
         return trafilatura.extract(root, options=full) or ""
+    if _mostly_menu(text, links):
+        return trafilatura.extract(root, options=full) or text
     missed = _loose_prose_missed(root, text)
     if missed:
         fuller = trafilatura.extract(root, options=full) or ""
         if missed in collapse_spaces(fuller):
             return fuller
     return text
+
+
+def _mostly_menu(text: str, links: dict[str, list[HtmlElement]]) -> bool:
+    """A fast answer whose lines are more often whole links (menus, headline lists) than
+    not: the page's navigation taken in, which the full mode cleans."""
+    lines = [line for raw in text.split("\n") if (line := collapse_spaces(raw))]
+    if len(lines) < MENU_LINES:
+        return False
+    return 2 * sum(line in links for line in lines) > len(lines)
+
+
+MENU_LINES = 10
 
 
 _loose_texts = etree.XPath(
