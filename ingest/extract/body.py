@@ -106,9 +106,10 @@ def generic_body(root: HtmlElement, captions: list[dict], title: str | None = No
                  scope: HtmlElement | None = None) -> Body:
     """Main-content extraction for pages of unknown structure, by trafilatura (the best
     scoring open extractor on news benchmarks), minus caption lines."""
-    text = _main_text(root)
+    links = _links_by_text(root)
+    text = _main_text(root, links)
     caption_texts = [c["text"] for c in captions] + [c["alt"] for c in captions if c["alt"]]
-    noise = page_noise_texts(root, scope)
+    noise = page_noise(root, scope)
     lines = [LIST_MARK.sub("", collapse_spaces(raw)) for raw in text.split("\n")]
     if any(line.startswith("|") for line in lines):
         lines = _table_cells_as_blocks(root, lines)
@@ -116,13 +117,14 @@ def generic_body(root: HtmlElement, captions: list[dict], title: str | None = No
         # trafilatura drops zero-width joiners, which Persian words need: take the page's text
         page_text = {_without_joiners(block): block for _tag, block in iter_blocks(root)}
         lines = [page_text.get(_without_joiners(line), line) for line in lines]
-    links = _link_texts(root)
+    lines = _rejoin_inline_links([line for line in lines if line], links)
     lines = [line for line in lines
-             if line and line not in links
+             if line not in links
              and not any(near_duplicate(line, caption) for caption in caption_texts)
              and not is_boilerplate_line(line, title)]
-    noise = _boxes_not_holding(noise, lines)
-    paragraphs = [line for line in lines if not any(line in box for box in noise)]
+    lines = _before_comments(lines)
+    boxes = _boxes_not_holding(list(noise), lines)
+    paragraphs = _without_noise(lines, boxes, root, [e for box in boxes for e in noise[box]])
     html = "\n".join(f"<p>{escape(p)}</p>" for p in paragraphs)
     return Body(paragraphs, f"<div>{html}</div>" if html else "")
 
@@ -164,18 +166,88 @@ def _split_into_blocks(text: str, blocks: list[str], starts: dict[str, list[int]
     return [text]
 
 
-def _link_texts(root: HtmlElement) -> set[str]:
-    """Texts of the page's links: a line that is one whole link is a menu entry or a
-    teaser, not article text."""
-    return {text for a in root.iter("a") if (text := collapse_spaces(a.text_content()))}
+COMMENTS_HEADING = re.compile(
+    r"(?:\d+|no|one)?\s*(?:reader\s+|user\s+)?(?:comments?|responses?|replies|reactions)"
+    r"(?:\s*\(\d+\)|\s+(?:yet|so far))?[.:]?"
+    r"|(?:leave|post|add|write)\s+a\s+(?:comment|reply|response)", re.I)
 
 
-def _main_text(root: HtmlElement) -> str:
+def _before_comments(lines: list[str]) -> list[str]:
+    """The lines before a heading that opens the readers' comments ("Comments", "12
+    Responses", "Leave a reply"), where most of the prose comes before it: what follows
+    is the discussion, which an extractor that does not know the theme's comment markup
+    takes for more article. A heading above the article (a link to the comments beside
+    the byline, with more prose below it than words above) cuts nothing."""
+    for index, line in enumerate(lines):
+        if COMMENTS_HEADING.fullmatch(line):
+            before = sum(len(line.split()) for line in lines[:index])
+            after = prose_words(lines[index + 1:])
+            if before and before >= after:
+                return lines[:index]
+    return lines
+
+
+def _links_by_text(root: HtmlElement) -> dict[str, list[HtmlElement]]:
+    """The page's links by their text: a line that is one whole link is a menu entry or a
+    teaser, not article text (unless it is a fragment of a sentence, see
+    _rejoin_inline_links)."""
+    links: dict[str, list[HtmlElement]] = {}
+    for a in root.iter("a"):
+        if text := collapse_spaces(a.text_content()):
+            links.setdefault(text, []).append(a)
+    return links
+
+
+SENTENCE_END = re.compile(r"[.!?:…\"”»)]$")
+CONTINUES = re.compile(r"^[\w,;.)’”»]")
+
+
+def _rejoin_inline_links(lines: list[str], links: dict[str, list[HtmlElement]]) -> list[str]:
+    """Lines put back together where the extractor broke a sentence at its links (text
+    sitting loose in a <div> comes out one line per text node): a line that is one whole
+    link joins its neighbours when the page has that link inside running text, the words
+    right before it ending the previous line mid-sentence, or the words right after it
+    starting the next line. Menu links, separated by bars or nothing, stay apart."""
+    result: list[str] = []
+    glue_next = False
+    for index, line in enumerate(lines):
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        previous = result[-1] if result else ""
+        inline = line in links and _inside_sentence(links[line], previous, following)
+        if result and (inline or glue_next):
+            result[-1] = _glued(result[-1], line)
+        else:
+            result.append(line)
+        glue_next = inline and bool(following)
+    return result
+
+
+def _inside_sentence(anchors: list[HtmlElement], previous: str, following: str) -> bool:
+    """Whether one of these links sits in running text: words without a full stop right
+    before it that end the previous line, or words right after it that begin the next."""
+    for a in anchors:
+        before = a.getprevious().tail if a.getprevious() is not None else a.getparent().text
+        before = collapse_spaces(before or "")[-30:]
+        after = collapse_spaces(a.tail or "")[:30]
+        if (WORD.search(before) and previous.endswith(before)
+                and not SENTENCE_END.search(before)):
+            return True
+        if WORD.search(after) and CONTINUES.match(after) and following.startswith(after):
+            return True
+    return False
+
+
+def _glued(left: str, right: str) -> str:
+    return left + right if right[:1] in ",.;:!?)’”»" else f"{left} {right}"
+
+
+def _main_text(root: HtmlElement, links: dict[str, list[HtmlElement]]) -> str:
     """trafilatura's main text: its fast mode, and its full mode (which weighs readability's
     and jusText's answers too) where the fast answer is empty, made of layout tables, holds
     page furniture (navigation, forms, footers) that full mode would clean, holds no line
-    of prose (a fixtures table, a link list), or is short on a page laid out in tables
-    (elsewhere full mode's longer answers to short pages were mostly wrong)."""
+    of prose (a fixtures table, a link list), is mostly whole links (a menu taken in), or is
+    short on a page laid out in tables (elsewhere full mode's longer answers to short pages
+    were mostly wrong); and where it misses loose prose beside what it kept."""
     import trafilatura
     from trafilatura.external import SANITIZED_XPATH
 
@@ -189,7 +261,52 @@ def _main_text(root: HtmlElement) -> str:
     no_prose = not any(len(line.split()) >= PROSE_WORDS for line in text.split("\n"))
     if deficient or no_prose or (len(text) < SHORT_TEXT and _laid_out_in_tables(root)):
         return trafilatura.extract(root, options=full) or ""
+    if _mostly_menu(text, links):
+        return trafilatura.extract(root, options=full) or text
+    missed = _loose_prose_missed(root, text)
+    if missed:
+        fuller = trafilatura.extract(root, options=full) or ""
+        if missed in collapse_spaces(fuller):
+            return fuller
     return text
+
+
+def _mostly_menu(text: str, links: dict[str, list[HtmlElement]]) -> bool:
+    """A fast answer whose lines are more often whole links (menus, headline lists) than
+    not: the page's navigation taken in, which the full mode cleans."""
+    lines = [line for raw in text.split("\n") if (line := collapse_spaces(raw))]
+    if len(lines) < MENU_LINES:
+        return False
+    return 2 * sum(line in links for line in lines) > len(lines)
+
+
+MENU_LINES = 10
+
+
+_loose_texts = etree.XPath(
+    "//*[self::div or self::td or self::section or self::article]"
+    "/text()[string-length(normalize-space()) > 80]")
+
+
+def _loose_prose_missed(root: HtmlElement, text: str) -> str | None:
+    """The start of a run of prose sitting loose in a <div> (no <p> around it) beside
+    paragraphs the fast answer holds, which the fast answer lacks: its fast mode reads
+    the paragraphs of a block and can skip the text between them."""
+    found = collapse_spaces(text)
+    lines = [line[:60] for raw in text.split("\n")
+             if len((line := collapse_spaces(raw)).split()) >= PROSE_WORDS]
+    for node in _loose_texts(root):
+        loose = collapse_spaces(node)
+        if len(loose.split()) < PROSE_WORDS or loose[:60] in found:
+            continue
+        holder = node.getparent()
+        if node.is_tail:
+            holder = holder.getparent()
+        if holder is not None:
+            around = collapse_spaces(holder.text_content())
+            if any(line in around for line in lines):
+                return loose[:60]
+    return None
 
 
 @lru_cache(maxsize=1)
@@ -262,15 +379,61 @@ def _mostly_within(paragraph: str, shingles: set[tuple[str, ...]]) -> bool:
     return bool(own) and 2 * len(own & shingles) >= len(own)
 
 
+def _without_noise(lines: list[str], boxes: list[str], root: HtmlElement,
+                   elements: list[HtmlElement]) -> list[str]:
+    """The lines not found in a noise box, and the prose lines that are but that the page
+    shows outside every noise box too: an article paragraph a reader's comment quotes."""
+    if not boxes:
+        return lines
+    outside: str | None = None
+    kept = []
+    for line in lines:
+        if any(line in box for box in boxes):
+            if len(line.split()) < PROSE_WORDS:
+                continue
+            if outside is None:
+                outside = _text_outside(root, set(elements))
+            if line not in outside:
+                continue
+        kept.append(line)
+    return kept
+
+
+def _text_outside(root: HtmlElement, skipped: set[HtmlElement]) -> str:
+    """The page's visible text outside the skipped elements."""
+    body = root.find("body")
+    parts: list[str] = []
+    stack: list[HtmlElement | str] = [body if body is not None else root]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            parts.append(item)
+            continue
+        if item.text and item.tag not in INVISIBLE:
+            parts.append(item.text)
+        for child in reversed(item):
+            if child.tail:
+                stack.append(child.tail)
+            if isinstance(child.tag, str) and child not in skipped:
+                stack.append(child)
+    return collapse_spaces("".join(parts))
+
+
+INVISIBLE = {"script", "style", "noscript", "template"}
+
+
 def _boxes_not_holding(boxes: list[str], lines: list[str]) -> list[str]:
     """The noise boxes that do not hold most of the text: a box marked as noise that holds
     the bulk of what the extractor found (a blog widget, a lightbox, a header wrapping the
     whole post) is where the article is, not noise beside it; and boxes that together
-    would take most of it (bylines left open around the paragraphs) are not trusted."""
-    total = sum(len(line) for line in lines)
+    would take most of it (bylines left open around the paragraphs) are not trusted. Shares
+    are of the prose lines: a sidebar list of many short lines (archive months, tags) that
+    the extractor took in is noise however much of its answer it makes up."""
+    prose = [line for line in lines if len(line.split()) >= PROSE_WORDS] or lines
+    total = sum(len(line) for line in prose)
     boxes = [box for box in boxes
-             if sum(len(line) for line in lines if line in box) < MAIN_SHARE * total]
-    removed = sum(len(line) for line in lines if any(line in box for box in boxes))
+             if sum(len(line) for line in prose if line in box) < MAIN_SHARE * total]
+    removed = sum(len(line) for line in prose if any(line in box for box in boxes))
     return boxes if removed < MAIN_SHARE * total else []
 
 
@@ -333,16 +496,22 @@ MAX_NOISE_BOX = 3000
 MAIN_SHARE = 0.5
 
 
-def page_noise_texts(root: HtmlElement, scope: HtmlElement | None = None) -> list[str]:
+def page_noise(root: HtmlElement, scope: HtmlElement | None = None
+               ) -> dict[str, list[HtmlElement]]:
     """Texts of the boxes the page itself marks as not the article (share, related, ads,
-    bylines, "most read"...), for filtering a generic extractor's lines. Big boxes are left
-    out: a class name like "hidden-xs" on a wrapper must not take the article with it."""
+    bylines, "most read"...), with the boxes holding each, for filtering a generic
+    extractor's lines. Big boxes are left out: a class name like "hidden-xs" on a wrapper
+    must not take the article with it."""
     elements = noise_boxes(root) + list(root.iter("footer", "nav", "aside", "header", "address", "amp-ad"))
     if scope is not None:  # boxes around the article itself are not noise
         around = {scope, *scope.iterancestors()}
         elements = [e for e in elements if e not in around]
-    boxes = [collapse_spaces(e.text_content()) for e in elements]
-    return [box for box in boxes if box and len(box) <= MAX_NOISE_BOX]
+    boxes: dict[str, list[HtmlElement]] = {}
+    for element in elements:
+        text = collapse_spaces(element.text_content())
+        if text and len(text) <= MAX_NOISE_BOX:
+            boxes.setdefault(text, []).append(element)
+    return boxes
 
 
 def strip_noise(container: HtmlElement, noise_selectors: tuple[str, ...] = ()) -> HtmlElement:
