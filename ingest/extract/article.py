@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from ingest.extract import selectors
@@ -74,6 +75,16 @@ class ExtractionRules:
 GENERIC = ExtractionRules()
 
 
+# trafilatura's time grows with the square of a page's elements past ~20,000 (10 s of CPU
+# at 100,000 short paragraphs, 6 minutes at 350,000): a bigger page is read by our own
+# block reader, from its theme container or else the article's scope.
+MAX_GENERIC_ELEMENTS = 30_000
+
+
+def _has_more_elements(root: HtmlElement, limit: int) -> bool:
+    return next(islice(root.iter(), limit, None), None) is not None
+
+
 def article_scope(root: HtmlElement, rules: ExtractionRules) -> HtmlElement:
     """The element holding the article, widened to take in its headline when a theme puts
     the header (title, byline, date) beside the content rather than inside it."""
@@ -111,9 +122,12 @@ def _extract_fields(root: HtmlElement, url: str, rules: ExtractionRules, page: s
     container = find_body_container(scope, excluded, rules.body)
     body = extract_body(container, captions, title, rules.noise) if container is not None else None
     if body is None or theme_body_in_doubt(body):
-        fallback = generic_body(root, captions, title, scope)
-        if body is None or generic_holds_article(body, fallback, [text_of(e) for e in excluded]):
-            body = fallback
+        if _has_more_elements(root, MAX_GENERIC_ELEMENTS):
+            body = body or extract_body(scope, captions, title, rules.noise)
+        else:
+            fallback = generic_body(root, captions, title, scope)
+            if body is None or generic_holds_article(body, fallback, [text_of(e) for e in excluded]):
+                body = fallback
     dates = extract_dates(root, scope, url, structured, excluded, rules.dates, page=page)
 
     categories = link_texts(scope, "category") or structured.sections
