@@ -40,6 +40,7 @@ import scrapy  # noqa: E402
 from ingest.store.client import redact_uri  # noqa: E402
 
 THROUGHPUT_TARGET = 0.5  # (b) at least half of (a)'s articles/s
+CPU_RATIO_TARGET = 1.6  # (b)'s CPU per article at most this multiple of (a)'s (it travels between machines)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -320,6 +321,9 @@ def report(n_articles: int, table: dict[str, dict[str, Any]], runs: int) -> list
             share = m["rate"] / bare["rate"] if bare["rate"] else 0.0
             lines.append(f"target (b) >= {THROUGHPUT_TARGET:.0%} of (a): {share:.0%} "
                          f"[{label[4:]}] -> {'met' if share >= THROUGHPUT_TARGET else 'NOT met'}")
+            ratio = m["cpu_per_article"] / bare["cpu_per_article"] if bare["cpu_per_article"] else 0.0
+            lines.append(f"target (b) CPU per article <= {CPU_RATIO_TARGET}x (a)'s: {ratio:.2f}x "
+                         f"[{label[4:]}] -> {'met' if ratio <= CPU_RATIO_TARGET else 'NOT met'}")
     ours, theirs = table["(c) extraction, ours (all fields)"], table["(c) extraction, trafilatura (body)"]
     faster = ours["cpu_per_article"] < theirs["cpu_per_article"]
     lines.append(f"target extraction faster than trafilatura: {1000 * ours['cpu_per_article']:.1f} vs "

@@ -122,6 +122,11 @@ SLOW = (
     "tests/test_web.py::test_serve_command",
     "tests/test_web.py::test_held_open_connections_do_not_starve_others",
     "tests/test_store_service.py",
+    *(f"tests/test_archive.py::test_{name}" for name in (  # crawls of the demo site
+        "every_response", "each_article_points", "warcio_checks", "a_setting_turns", "a_killed_crawl",
+        "export_writes", "reextracting_a_fresh")),
+    *(f"tests/test_warc_import.py::test_{name}" for name in (  # imports and re-extractions: crawls
+        "import_", "reextract_", "damaged_input", "a_50_mb_record")),
     *(f"tests/test_monitors.py::test_{name}" for name in (  # the crawls of the `runs` fixture
         "ordinary_runs_and_a_quiet_day_are_not_flagged", "a_theme_change_is_flagged_with_what_changed",
         "alerts_reach_the_file_the_webhook_and_the_mailbox", "metrics_after_every_run",
