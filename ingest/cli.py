@@ -60,6 +60,7 @@ def crawl_exit_code(crawler: Crawler) -> int:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
+    from ingest.archive.writer import check_gzip_level
     from ingest.monitors.checks import Thresholds
     from ingest.sites import ProfileError, load_profile
 
@@ -68,6 +69,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         checked = project_settings(args)
         checked.setdict(profile.settings, priority="spider")
         Thresholds.from_settings(checked)  # the quality monitors' settings, checked up front
+        check_gzip_level(checked.getint("INGEST_WARC_GZIP_LEVEL"))  # ... and the archive's
     except (ProfileError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

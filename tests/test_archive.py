@@ -93,6 +93,14 @@ def test_the_gzip_level_setting_trades_size_for_cpu_and_keeps_records_readable(t
     assert sizes[1] > sizes[9]
 
 
+def test_a_gzip_level_libdeflate_lacks_is_a_usage_error_not_a_crawl_without_archive(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "ingest", "crawl", "--site", "demo", "--start-url",
+                           "http://127.0.0.1:9/", "--data-dir", str(tmp_path), "--set", "INGEST_WARC_GZIP_LEVEL=13"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: INGEST_WARC_GZIP_LEVEL 13: libdeflate takes 0 to 12"
+
+
 def test_records_are_laid_out_as_warcio_writes_them_and_pass_its_digest_check(tmp_path):
     """The writer builds response and request records itself: same headers in the same order
     as warcio's own writer gives, digests `warcio check` verifies, bodies read back as sent."""

@@ -23,14 +23,15 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from ingest.archive.writer import Exchange, RotatingWarcWriter, header_pairs
+from ingest.archive.writer import Exchange, RotatingWarcWriter, check_gzip_level, header_pairs
 
 logger = logging.getLogger(__name__)
 META_KEY = "warc_record"
 
 
 class WarcArchiveMiddleware:
-    def __init__(self, crawler: Any, folder: Path, max_bytes: int, fsync: bool, gzip_level: int = 1) -> None:
+    def __init__(self, crawler: Any, folder: Path, max_bytes: int, fsync: bool, gzip_level: int) -> None:
+        check_gzip_level(gzip_level)
         self.crawler = crawler
         self.stats = crawler.stats
         self.folder = folder
@@ -84,7 +85,7 @@ class WarcArchiveMiddleware:
             writer = self._writer()
             written = writer.bytes
             ref = writer.write(exchange)
-        except (OSError, ValueError) as exc:  # a full disk, a record that cannot be encoded:
+        except (OSError, UnicodeError) as exc:  # a full disk, a record that cannot be encoded:
             # the page goes on without its archive pointer rather than being lost
             self.stats.inc_value("archive/write_errors")
             logger.error("could not archive %s: %s", response.url, exc)

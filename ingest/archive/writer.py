@@ -66,6 +66,11 @@ def _status_line(status: int) -> str:
         return f"{status} Unknown"
 
 
+def check_gzip_level(level: int) -> None:
+    if not 0 <= level <= 12:
+        raise ValueError(f"INGEST_WARC_GZIP_LEVEL {level}: libdeflate takes 0 to 12")
+
+
 def _digest(*parts: bytes) -> str:
     sha1 = hashlib.sha1()
     for part in parts:
@@ -102,8 +107,7 @@ class RotatingWarcWriter:
 
     def __init__(self, folder: Path, prefix: str, max_bytes: int, info: Mapping[str, Any],
                  gzip_level: int = 1) -> None:
-        if not 0 <= gzip_level <= 12:
-            raise ValueError(f"gzip level {gzip_level}: libdeflate takes 0 to 12")
+        check_gzip_level(gzip_level)
         self.folder = folder
         self.gzip_level = gzip_level
         self.prefix = prefix

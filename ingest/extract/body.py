@@ -258,7 +258,7 @@ def _main_text(root: HtmlElement, links: dict[str, list[HtmlElement]]) -> str:
     deficient = (body is None or not text or not body.xpath(".//p//text()")
                  or len(body.findall(".//table")) > len(body.findall(".//p"))
                  or bool(body.xpath(SANITIZED_XPATH)))
-    no_prose = not any(len(line.split()) >= PROSE_WORDS for line in text.split("\n"))
+    no_prose = not any(is_prose(line) for line in text.split("\n"))
     if deficient or no_prose or (len(text) < SHORT_TEXT and _laid_out_in_tables(root)):
         return trafilatura.extract(root, options=full) or ""
     if _mostly_menu(text, links):
@@ -294,10 +294,10 @@ def _loose_prose_missed(root: HtmlElement, text: str) -> str | None:
     the paragraphs of a block and can skip the text between them."""
     found = collapse_spaces(text)
     lines = [line[:60] for raw in text.split("\n")
-             if len((line := collapse_spaces(raw)).split()) >= PROSE_WORDS]
+             if is_prose(line := collapse_spaces(raw))]
     for node in _loose_texts(root):
         loose = collapse_spaces(node)
-        if len(loose.split()) < PROSE_WORDS or loose[:60] in found:
+        if not is_prose(loose) or loose[:60] in found:
             continue
         holder = node.getparent()
         if node.is_tail:
@@ -334,6 +334,11 @@ MIN_THEME_BODY_WORDS = 60
 ARTICLE_PARAGRAPH_WORDS = 200
 
 
+def is_prose(line: str) -> bool:
+    """Long enough to be a sentence of prose, not a label, a link or an image stub."""
+    return len(line.split()) >= PROSE_WORDS
+
+
 def prose_words(paragraphs: list[str]) -> int:
     """Words in paragraphs long enough to be prose, not labels, links or image stubs."""
     return sum(n for p in paragraphs if (n := len(p.split())) >= PROSE_WORDS)
@@ -357,7 +362,7 @@ def generic_holds_article(theme: Body, generic: Body, outside: list[str]) -> boo
         return True
     own = _shingles(" ".join(theme.paragraphs))
     lacking = [p for p in generic.paragraphs
-               if len(p.split()) >= PROSE_WORDS and not _mostly_within(p, own)
+               if is_prose(p) and not _mostly_within(p, own)
                and not any(p in region for region in outside)]
     words = sum(len(p.split()) for p in lacking)
     return (words > prose_words(theme.paragraphs)
@@ -389,7 +394,7 @@ def _without_noise(lines: list[str], boxes: list[str], root: HtmlElement,
     kept = []
     for line in lines:
         if any(line in box for box in boxes):
-            if len(line.split()) < PROSE_WORDS:
+            if not is_prose(line):
                 continue
             if outside is None:
                 outside = _text_outside(root, set(elements))
@@ -429,7 +434,7 @@ def _boxes_not_holding(boxes: list[str], lines: list[str]) -> list[str]:
     would take most of it (bylines left open around the paragraphs) are not trusted. Shares
     are of the prose lines: a sidebar list of many short lines (archive months, tags) that
     the extractor took in is noise however much of its answer it makes up."""
-    prose = [line for line in lines if len(line.split()) >= PROSE_WORDS] or lines
+    prose = [line for line in lines if is_prose(line)] or lines
     total = sum(len(line) for line in prose)
     boxes = [box for box in boxes
              if sum(len(line) for line in prose if line in box) < MAIN_SHARE * total]
