@@ -25,7 +25,7 @@ from ingest.dates import parse_datetime, parse_local
 from ingest.extract import selectors
 from ingest.extract.article import extract_article
 from ingest.extract.body import noise_boxes
-from ingest.extract.html import attribute_index, parse_html, select
+from ingest.extract.html import attribute_index, parse_html, select, select_regions
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DEFAULT_TZ = "Asia/Tehran"
@@ -152,6 +152,50 @@ def test_attribute_index_never_changes_what_a_selector_finds(case: Path) -> None
         with attribute_index(root):
             indexed = select(root, selector)
         assert indexed == plain, selector
+
+
+REGION_SELECTORS = (*selectors.OUTSIDE_ARTICLE, "div.Widget", ".entry-content.widget", "#main.site",
+                    "ASIDE.sidebar", "[class*='Related']", "section#comments", "[class*='wid'][class*='get']")
+
+
+@cases
+def test_regions_from_the_class_index_are_what_css_selects(case: Path) -> None:
+    """select_regions answers class, id and [class*=...] selectors from the page's index
+    under attribute_index: the same elements as plain CSS selection."""
+    root = parse_html((case / "body.html").read_bytes())
+    plain = set(root.cssselect(", ".join(REGION_SELECTORS)))
+    with attribute_index(root):
+        assert select_regions(root, REGION_SELECTORS) == plain
+
+
+AWKWARD_CLASSES = """<html><body>
+<div class="widget\tarea" id="a1">tab-separated</div>
+<div class="x\u00a0widget" id="a2">no-break space: one class name to CSS</div>
+<div class="Widget" id="a3">upper case</div>
+<p class="  widget  " id="a4">padded</p>
+<div class="main-related-box" id="a5">substring</div>
+<section id="comments" class="widget">id and class</section>
+<div id="comments" class="other">a second element with the same id</div>
+<div class="site" id="main">id and class together</div>
+<div class="site" id="MAIN">id in upper case</div>
+<aside class="sidebar">tag and class</aside>
+<div class="sidebar">class without the tag</div>
+<div class="entry-content widget">two classes</div>
+<div class="">empty class</div>
+<div class="widget\nrecent">line break</div>
+</body></html>"""
+
+
+def test_class_index_splits_and_compares_class_names_as_css_does() -> None:
+    root = parse_html(AWKWARD_CLASSES)
+    for selector in (*REGION_SELECTORS, ".x", ".widget", "#comments", "p.widget", "[class*='get\tar']"):
+        with attribute_index(root):
+            indexed = select_regions(root, [selector])
+        assert indexed == set(root.cssselect(selector)), selector
+    with attribute_index(root):
+        widgets = select_regions(root, [".widget"])
+    assert sorted(e.text for e in widgets) == sorted(
+        ["tab-separated", "padded", "id and class", "two classes", "line break"])
 
 
 @cases

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import lxml.html
 from cssselect import SelectorError
@@ -35,6 +35,8 @@ class ExtractionError(ValueError):
 # C0 control characters other than tab and line breaks, and the two non-characters: XML
 # cannot hold them, so a tree carrying one breaks serializers (trafilatura's among them).
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# One substring test per character is a quarter of the regex's scan, and pages rarely hold any.
+_CONTROL_CHARACTER_LIST = tuple(chr(c) for c in (*range(9), 11, 12, *range(14, 32), 0xFFFE, 0xFFFF))
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
 
 
@@ -68,7 +70,8 @@ def parse_html(html: str | bytes, content_type: str | None = None) -> HtmlElemen
     dropped: they are never text, and no part of the page is lost to one."""
     if isinstance(html, bytes):
         html = decode_html(html, content_type)[0]
-    html = CONTROL_CHARACTERS.sub("", html)
+    if any(character in html for character in _CONTROL_CHARACTER_LIST):
+        html = CONTROL_CHARACTERS.sub("", html)
     if not html.strip():
         raise ExtractionError("empty document")
     try:
@@ -118,14 +121,61 @@ def select(element: HtmlElement, selector: str) -> list[HtmlElement]:
 
 
 class _PageAttributes:
-    """The attribute values one page carries, to tell which selectors cannot match it."""
+    """The attribute values one page carries, to tell which selectors cannot match it, and
+    its elements by class and id."""
 
     def __init__(self, root: HtmlElement) -> None:
+        self.root = root
         self.text = "\n".join(_ALL_ATTRIBUTE_VALUES(root)).lower()
-        self.class_names = set(" ".join(_CLASS_VALUES(root)).lower().split())
-        self.ids = {value.lower() for value in _ID_VALUES(root)}
+        self._elements: list[HtmlElement] = _CLASSED_OR_IDENTIFIED(root)
+        self._by_value: dict[str, list[int]] = {}
+        self._by_class: dict[str, list[int]] = {}
+        self._by_id: dict[str, list[int]] = {}
+        for position, element in enumerate(self._elements):
+            value = element.get("class")
+            if value:
+                self._by_value.setdefault(value, []).append(position)
+            identifier = element.get("id")
+            if identifier is not None:
+                self._by_id.setdefault(identifier, []).append(position)
+        for value, positions in self._by_value.items():
+            for name in _class_tokens(value):
+                self._by_class.setdefault(name, []).extend(positions)
+        # Lower-cased and split on any space: a superset, for telling what cannot match.
+        self.class_names = set(" ".join(self._by_value).lower().split())
+        self.ids = {value.lower() for value in self._by_id}
         self._xpaths: dict[str, etree.XPath | None] = {}
         self._present: dict[str, bool] = {}
+
+    def matching(self, member: _SimpleMember) -> list[HtmlElement]:
+        """The page's elements that a selector of classes, ids and class substrings
+        matches, from an index of the elements that carry a class or an id: for a region
+        that many such selectors name, one pass over those elements replaces a walk of the
+        whole tree per selector."""
+        tag, classes, ids, parts = member
+        if classes:
+            positions: Iterable[int] = self._by_class.get(classes[0], ())
+            classes = classes[1:]
+        elif ids:
+            positions = self._by_id.get(ids[0], ())
+        else:
+            positions = [position for value, at in self._by_value.items()
+                         if all(part in value for part in parts) for position in at]
+            parts = ()
+        found = []
+        for position in positions:
+            element = self._elements[position]
+            if tag is not None and element.tag != tag:
+                continue
+            value = element.get("class") or ""
+            if classes and not _class_tokens(value).issuperset(classes):
+                continue
+            if ids and any(element.get("id") != wanted for wanted in ids):
+                continue
+            if parts and not all(part in value for part in parts):
+                continue
+            found.append(element)
+        return found
 
     def xpath(self, selector: str) -> etree.XPath | None:
         """The selector group's members that may match on this page, as one XPath; None
@@ -156,8 +206,18 @@ class _PageAttributes:
 
 _TRANSLATOR = LxmlHTMLTranslator()
 _ALL_ATTRIBUTE_VALUES = etree.XPath("//@*", smart_strings=False)  # plain str: half the cost
-_CLASS_VALUES = etree.XPath("//@class", smart_strings=False)
-_ID_VALUES = etree.XPath("//@id", smart_strings=False)
+_CLASSED_OR_IDENTIFIED = etree.XPath("descendant-or-self::*[@class or @id]")
+_XML_SPACE = re.compile(r"[ \t\r\n]+")  # what XPath's normalize-space() splits on, as CSS does
+# str.split() splits on more (no-break and other Unicode spaces): used only where it agrees.
+_PLAIN_SPACE = re.compile(r"[ \t\r\n!-~]*").fullmatch
+
+
+@lru_cache(maxsize=4096)
+def _class_tokens(value: str) -> frozenset[str]:
+    """The class names in a class attribute, split as CSS and XPath split them."""
+    return frozenset(value.split() if _PLAIN_SPACE(value) else _XML_SPACE.split(value.strip(" \t\r\n")))
+
+
 _PAGE: ContextVar[_PageAttributes | None] = ContextVar("page_attributes", default=None)
 
 
@@ -232,7 +292,62 @@ def inside_any(element: HtmlElement, regions: set[HtmlElement]) -> bool:
 
 
 def select_regions(root: HtmlElement, selectors: Iterable[str]) -> set[HtmlElement]:
-    return set(select(root, ", ".join(selectors)))
+    """Every element any of the selectors matches. Under attribute_index, selectors made
+    only of classes, ids and class substrings are answered from the page's index."""
+    page = _PAGE.get()
+    if page is None or page.root is not root:
+        return set(select(root, ", ".join(selectors)))
+    found: set[HtmlElement] = set()
+    walked = []
+    for selector in selectors:
+        members = _simple_members(selector)
+        if members is None:
+            walked.append(selector)
+        else:
+            for member in members:
+                found.update(page.matching(member))
+    if walked:
+        found.update(select(root, ", ".join(walked)))
+    return found
+
+
+class _SimpleMember(NamedTuple):
+    tag: str | None
+    classes: tuple[str, ...]
+    ids: tuple[str, ...]
+    class_parts: tuple[str, ...]
+
+
+@lru_cache(maxsize=None)
+def _simple_members(selector: str) -> tuple[_SimpleMember, ...] | None:
+    """The selector group as members an index of classes and ids can answer (each naming
+    at least one class, id or [class*=...] part, with or without a tag, nothing else);
+    None if any member needs more. Matching stays case-sensitive, as the XPath is."""
+    members = []
+    for parsed in parse_css(selector):
+        if parsed.pseudo_element is not None:
+            return None
+        classes: list[str] = []
+        ids: list[str] = []
+        parts: list[str] = []
+        node = parsed.parsed_tree
+        while not isinstance(node, cssselect_parser.Element):
+            if isinstance(node, cssselect_parser.Class):
+                classes.append(node.class_name)
+            elif isinstance(node, cssselect_parser.Hash):
+                ids.append(node.id)
+            elif (isinstance(node, cssselect_parser.Attrib) and node.namespace is None
+                  and node.attrib.lower() == "class" and node.operator == "*="
+                  and getattr(node.value, "value", node.value)):
+                parts.append(str(getattr(node.value, "value", node.value)))
+            else:
+                return None
+            node = node.selector
+        if node.namespace is not None or not (classes or ids or parts):
+            return None
+        tag = node.element.lower() if node.element not in (None, "*") else None
+        members.append(_SimpleMember(tag, tuple(classes), tuple(ids), tuple(parts)))
+    return tuple(members)
 
 
 def iter_blocks(element: HtmlElement) -> Iterator[tuple[str, str]]:
