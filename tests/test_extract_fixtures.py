@@ -206,3 +206,19 @@ def test_noise_boxes_under_the_attribute_index_are_the_same_boxes(case: Path) ->
     plain = noise_boxes(root)
     with attribute_index(root):
         assert noise_boxes(root) == plain
+
+
+def test_parsed_pages_carry_lxml_html_element_classes() -> None:
+    """parse_html picks lxml.html's element classes in C from lxml.html's own table (a
+    private name): an lxml upgrade that changes the table must fail here, not change what
+    the extractor's elements can do."""
+    import lxml.html
+
+    page = ("<html><body><form action='/s'><label>q</label><input name='q'><select><option>a"
+            "</option></select><textarea>t</textarea></form><p>text<!-- note --></p></body></html>")
+    ours = [type(element) for element in parse_html(page).iter()]
+    theirs = [type(element) for element in lxml.html.document_fromstring(page).iter()
+              if not isinstance(element, lxml.html.HtmlComment)]  # parse_html drops comments
+    assert ours == theirs
+    assert {lxml.html.FormElement, lxml.html.InputElement, lxml.html.SelectElement,
+            lxml.html.TextareaElement, lxml.html.LabelElement} <= set(ours)

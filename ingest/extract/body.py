@@ -457,6 +457,11 @@ class _NoiseMatcher:
         self.fragments = _alternatives(self.fragment_list)
         self.tokens = {m.group(1) for b in boxes if (m := token.match(b))}
         self.others = ", ".join(b for b in boxes if not fragment.match(b) and not token.match(b))
+        # The page whose class names _on_page last read, and its answer: a page is matched
+        # several times (its container, its noise boxes), and the answer scans every fragment.
+        self._last: tuple[set[str], tuple[re.Pattern[str] | None, set[str]]] | None = None
+        self._lower_fragments = tuple((f, f.lower()) for f in self.fragment_list)
+        self._lower_tokens = tuple((t, t.lower()) for t in self.tokens)
 
     def __call__(self, element: HtmlElement) -> list[HtmlElement]:
         fragments, tokens = self._on_page()
@@ -476,10 +481,15 @@ class _NoiseMatcher:
         names = page_class_names()
         if names is None:
             return self.fragments, self.tokens
+        last = self._last
+        if last is not None and last[0] is names:
+            return last[1]
         joined = "\n".join(names)
-        present = tuple(f for f in self.fragment_list if f.lower() in joined)
-        tokens = {t for t in self.tokens if t.lower() in names}
-        return (_alternatives(present) if present else None), tokens
+        present = tuple(f for f, lower in self._lower_fragments if lower in joined)
+        tokens = {t for t, lower in self._lower_tokens if lower in names}
+        answer = (_alternatives(present) if present else None), tokens
+        self._last = (names, answer)
+        return answer
 
 
 @lru_cache(maxsize=256)
@@ -537,6 +547,8 @@ def strip_noise(container: HtmlElement, noise_selectors: tuple[str, ...] = ()) -
 
 def _mostly_links(element: HtmlElement) -> bool:
     """Lists of other stories: blocks whose text is nearly all link text."""
+    if element.find(".//a") is None:
+        return False
     text = collapse_spaces(element.text_content())
     if not text:
         return False
