@@ -222,3 +222,19 @@ def test_parsed_pages_carry_lxml_html_element_classes() -> None:
     assert ours == theirs
     assert {lxml.html.FormElement, lxml.html.InputElement, lxml.html.SelectElement,
             lxml.html.TextareaElement, lxml.html.LabelElement} <= set(ours)
+
+
+def test_attribute_index_finds_values_with_letters_outside_ascii() -> None:
+    """The index lowers only ASCII letters, on the page and in the selector alike: a value
+    with É, Σ or Persian letters is found exactly as CSS finds it."""
+    page = ("<html><body><div title='Palais de l’Élysée' data-tag='ΣΥΝΤΑΞΗ'>a</div>"
+            "<div data-section='سیاست' class='Étiquette'>b</div></body></html>")
+    root = parse_html(page)
+    for selector in ("[title*='Élysée']", "[title*='élysée']", "[data-tag='ΣΥΝΤΑΞΗ']",
+                     "[data-tag='συνταξη']", "[data-section='سیاست']", ".Étiquette", ".étiquette",
+                     "[title*='PALAIS']", "[title^='Palais']"):
+        plain = root.cssselect(selector)
+        with attribute_index(root):
+            assert select(root, selector) == plain, selector
+    with attribute_index(root):
+        assert len(select(root, "[title*='Élysée'], [data-section='سیاست']")) == 2

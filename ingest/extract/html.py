@@ -133,7 +133,9 @@ class _PageAttributes:
 
     def __init__(self, root: HtmlElement) -> None:
         self.root = root
-        self.text = "\n".join(_ALL_ATTRIBUTE_VALUES(root)).lower()
+        # Bytes with ASCII letters lowered, as literals are: str.lower() on a page whose values
+        # hold any non-ASCII character costs ten times more.
+        self.text = "\n".join(_ALL_ATTRIBUTE_VALUES(root)).encode().lower()
         self._elements: list[HtmlElement] = _CLASSED_OR_IDENTIFIED(root)
         self._by_value: dict[str, list[int]] = {}
         self._by_class: dict[str, list[int]] = {}
@@ -152,7 +154,7 @@ class _PageAttributes:
         self.class_names = set(" ".join(self._by_value).lower().split())
         self.ids = {value.lower() for value in self._by_id}
         self._xpaths: dict[str, etree.XPath | None] = {}
-        self._present: dict[str, bool] = {}
+        self._present: dict[str | bytes, bool] = {}
 
     def matching(self, member: _SimpleMember) -> list[HtmlElement]:
         """The page's elements that a selector of classes, ids and class substrings
@@ -196,7 +198,7 @@ class _PageAttributes:
         compiled = self._xpaths[selector] = _compiled_xpath(" | ".join(live)) if live else None
         return compiled
 
-    def _has(self, literal: tuple[str, str]) -> bool:
+    def _has(self, literal: tuple[str, str | bytes]) -> bool:
         """Whether the page carries the literal: a class name or an id by a set lookup,
         other values by a substring test over all the page's values, remembered as many
         selectors name the same few ("date", "author") and each test scans all of them."""
@@ -250,10 +252,11 @@ def attribute_index(root: HtmlElement) -> Iterator[None]:
 
 
 @lru_cache(maxsize=None)
-def _group_members(selector: str) -> tuple[tuple[frozenset[tuple[str, str]], str], ...]:
+def _group_members(selector: str) -> tuple[tuple[frozenset[tuple[str, str | bytes]], str], ...]:
     """Per member of the selector group: what a matching page must carry (lower-cased):
     ("class", a class name), ("id", an id) or ("value", a string inside some attribute
-    value, for compared attributes); and the member's XPath."""
+    value, for compared attributes, as UTF-8 with ASCII letters lowered); and the member's
+    XPath."""
     return tuple((frozenset(_literals(parsed.parsed_tree)),
                   _TRANSLATOR.selector_to_xpath(parsed, prefix="descendant-or-self::"))
                  for parsed in parse_css(selector))
@@ -264,7 +267,7 @@ def _compiled_xpath(xpath: str) -> etree.XPath:
     return etree.XPath(xpath)
 
 
-def _literals(node: Any) -> Iterator[tuple[str, str]]:
+def _literals(node: Any) -> Iterator[tuple[str, str | bytes]]:
     if isinstance(node, cssselect_parser.Class):
         yield "class", node.class_name.lower()
     elif isinstance(node, cssselect_parser.Hash):
@@ -272,7 +275,7 @@ def _literals(node: Any) -> Iterator[tuple[str, str]]:
     elif isinstance(node, cssselect_parser.Attrib) and node.operator not in ("exists", "!="):
         value = getattr(node.value, "value", node.value)
         if value:
-            yield "value", str(value).lower()
+            yield "value", str(value).encode().lower()
     elif isinstance(node, cssselect_parser.CombinedSelector):
         yield from _literals(node.subselector)
     inner = getattr(node, "selector", None)  # :not(...) and the like only narrow it further
