@@ -36,7 +36,7 @@ from ingest.extract.metadata import (
     link_texts,
     meta_content,
 )
-from ingest.extract.pubdate import extract_dates
+from ingest.extract.pubdate import extract_dates, page_languages
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,9 @@ def _extract_fields(root: HtmlElement, url: str, rules: ExtractionRules, page: s
             fallback = generic_body(root, captions, title, scope)
             if body is None or generic_holds_article(body, fallback, [text_of(e) for e in excluded]):
                 body = fallback
-    dates = extract_dates(root, scope, url, structured, excluded, rules.dates, page=page)
+    language = extract_language(root, structured)
+    dates = extract_dates(root, scope, url, structured, excluded, rules.dates, page=page,
+                          languages=lambda: page_languages(language, body.text if body else title or ""))
 
     categories = link_texts(scope, "category") or structured.sections
     if not categories:
@@ -150,7 +152,7 @@ def _extract_fields(root: HtmlElement, url: str, rules: ExtractionRules, page: s
         "authors": extract_authors(root, scope, structured),
         "categories": categories,
         "tags": tags,
-        "language": extract_language(root, structured),
+        "language": language,
         "source_id": extract_source_id(root, url, rules.url_id_pattern),
         "published_raw": dates.published_raw,
         "modified_raw": dates.modified_raw,
