@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from functools import lru_cache
+from itertools import chain
 
 # jusText's list names, as ISO 639 codes (those whose dateparser knows the language: the
 # only ones the guess is used for). Varieties share a code.
@@ -59,18 +60,12 @@ def word_lists() -> dict[str, tuple[str, ...]]:
 def guess_languages(text: str) -> tuple[str, ...]:
     """The languages the text is most likely in, best first; () when the text is too short
     or too mixed to tell, or its best guess is a language without a code here."""
-    weights = word_lists()
+    lists = word_lists()
     words = WORD.findall(text[:MAX_WORDS * 12].lower())[:MAX_WORDS]
-    scores: Counter[str] = Counter()
-    hits = 0
-    for word in words:
-        listed = weights.get(word)
-        if listed:
-            hits += 1
-            scores.update(listed)
-    if not scores or hits < MIN_HITS or hits < MIN_SHARE * len(words):
+    listed = [names for word in words if (names := lists.get(word))]
+    if len(listed) < MIN_HITS or len(listed) < MIN_SHARE * len(words):
         return ()
-    ranked = scores.most_common()
+    ranked = Counter(chain.from_iterable(listed)).most_common()
     best_name, best = ranked[0]
     if best_name not in STOPLIST_CODES:
         return ()
