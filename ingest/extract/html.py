@@ -364,34 +364,40 @@ def iter_blocks(element: HtmlElement) -> Iterator[tuple[str, str]]:
     """Yield (tag, text) for each run of text that a browser would show as its own block.
 
     Inline markup is flattened into the enclosing block; a block containing other blocks
-    yields its loose text runs separately, so nested markup never duplicates text."""
+    yields its loose text runs separately, so nested markup never duplicates text.
+    (Collected by plain recursion, then yielded: a generator per element, nested as deep
+    as the page, cost more than the walk itself.)"""
+    blocks: list[tuple[str, str]] = []
     buffer: list[str] = []
     tag_stack: list[str] = []
 
-    def flush() -> Iterator[tuple[str, str]]:
+    def flush() -> None:
+        if not buffer:
+            return
         text = collapse_spaces("".join(buffer))
         buffer.clear()
         if text:
             paragraph_tag = next((t for t in reversed(tag_stack) if t in PARAGRAPH_TAGS), "p")
-            yield paragraph_tag, text
+            blocks.append((paragraph_tag, text))
 
-    def walk(node: HtmlElement) -> Iterator[tuple[str, str]]:
+    def walk(node: HtmlElement) -> None:
         tag = node.tag if isinstance(node.tag, str) else ""
         block = tag in BLOCK_TAGS
         if tag == "br":
             buffer.append(" ")
         if block:
-            yield from flush()
+            flush()
             tag_stack.append(tag)
         if node.text and tag:
             buffer.append(node.text)
         for child in node:
-            yield from walk(child)
+            walk(child)
             if child.tail:
                 buffer.append(child.tail)
         if block:
-            yield from flush()
+            flush()
             tag_stack.pop()
 
-    yield from walk(element)
-    yield from flush()
+    walk(element)
+    flush()
+    return iter(blocks)
