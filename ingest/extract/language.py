@@ -1,8 +1,8 @@
 """The language a page's text is written in, guessed from its function words: for the
 date parser, which reads dates in words much faster when it knows which languages to try.
 
-The word lists are jusText's stoplists (a dependency of trafilatura): the few hundred
-most frequent words of each of about 100 languages' Wikipedias."""
+The word lists are jusText's stoplists (a dependency of trafilatura): the frequent words
+of each of about 100 languages' Wikipedias."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from collections import Counter
 from functools import lru_cache
 from itertools import chain
 
-# jusText's list names, as ISO 639 codes (those whose dateparser knows the language: the
-# only ones the guess is used for). Varieties share a code.
+# jusText's list names, as ISO 639 codes, for the languages dateparser knows (the guess is
+# used for nothing else). Varieties share a code.
 STOPLIST_CODES = {
     "Afrikaans": "af", "Albanian": "sq", "Arabic": "ar", "Armenian": "hy", "Asturian": "ast",
     "Azerbaijani": "az", "Basque": "eu", "Belarusian": "be", "Belarusian_Taraskievica": "be",
@@ -44,8 +44,12 @@ CLOSE = 0.8
 @lru_cache(maxsize=1)
 def word_lists() -> dict[str, tuple[str, ...]]:
     """Each stop word: the lists holding it. The lists are drawn from Wikipedias, where
-    English titles and names abound: English words count for English only."""
-    import justext
+    English titles and names abound: English words count for English only. Empty (no
+    guess) without jusText."""
+    try:
+        import justext
+    except ImportError:
+        return {}
 
     english = {token for word in justext.get_stoplist("English") for token in WORD.findall(word.lower())}
     index: dict[str, set[str]] = {}
