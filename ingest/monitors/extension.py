@@ -34,6 +34,8 @@ class RunMonitoring(Spidermon):
         self.thresholds = Thresholds.from_settings(settings)
         self.figures = RunFigures(min_copies=settings.getint("INGEST_MONITOR_MIN_COPIES"))
         self.report: dict[str, Any] | None = None
+        # The monitoring's own CPU time, on the reactor thread it runs on: thread_time() costs
+        # 0.8 us a reading, process_time() (the whole process's) 2 us, twice per article.
         self.cpu_seconds = 0.0
 
     @classmethod
@@ -45,9 +47,9 @@ class RunMonitoring(Spidermon):
 
     def article_scraped(self, item: Any) -> None:
         if isinstance(item, ArticleItem):
-            started = time.process_time()
+            started = time.thread_time()
             self.figures.add(item)
-            self.cpu_seconds += time.process_time() - started
+            self.cpu_seconds += time.thread_time() - started
 
     def article_dropped(self, item: Any, exception: BaseException) -> None:
         if isinstance(item, ArticleItem) and isinstance(exception, InvalidArticle):
@@ -60,7 +62,7 @@ class RunMonitoring(Spidermon):
         super().spider_closed(spider)
 
     def engine_stopped(self) -> None:
-        started = time.process_time()
+        started = time.thread_time()
         store = self.crawler.get_extension(CrawlStore)  # closed after this, at engine_stopped too
         db = store.db if store is not None else None
         try:
@@ -70,7 +72,7 @@ class RunMonitoring(Spidermon):
                 logger.exception("quality monitors: no report for this run")
                 self.crawler.stats.inc_value("monitors/unavailable")
             super().engine_stopped()  # the suites: monitors, alerts, metrics
-            self.cpu_seconds += time.process_time() - started
+            self.cpu_seconds += time.thread_time() - started
             self.crawler.stats.set_value("monitors/cpu_seconds", round(self.cpu_seconds, 4))
             if db is not None and self.report is not None:
                 save_report(db, self.crawler.spider.crawl_id, {**self.report,
