@@ -25,7 +25,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
-from ingest.extract.article import GENERIC, ExtractionRules, extract_article
+from ingest.extract.article import GENERIC, ExtractionRules, extract_article, warm_up
 from ingest.extract.html import ExtractionError
 
 logger = logging.getLogger(__name__)
@@ -76,7 +76,9 @@ class ExtractionWorkers:
         if self.pool is None:
             # spawn, not fork: the crawl's process has threads (store writer, pymongo monitors)
             # whose locks a forked child could inherit held.
-            self.pool = ProcessPool(self.processes, context=multiprocessing.get_context("spawn"))
+            # Each worker warms up before its first page, outside any page's time limit.
+            self.pool = ProcessPool(self.processes, initializer=warm_up,
+                                    context=multiprocessing.get_context("spawn"))
             logger.info("extracting in %d worker process%s", self.processes, "es" * (self.processes > 1))
         return self.pool
 

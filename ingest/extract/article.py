@@ -110,6 +110,27 @@ def extract_article(html: str | bytes, url: str, rules: ExtractionRules = GENERI
         return _extract_fields(root, url, rules, page=html)
 
 
+# A page that takes every path a first page may take: no container a theme names, no date
+# stated anywhere, English prose.
+_WARM_UP_PAGE = (
+    "<html><head><title>A note on the weather</title></head><body><div><h1>A note on the "
+    "weather</h1><p>It was one of those days when the rain would not stop and the streets of "
+    "the town were all but empty, so most of the people who live there stayed at home with "
+    "their families and waited for the evening.</p><p>By the next morning the sky had cleared "
+    "and the market was open again, as it is on every other day of the week.</p></div></body>"
+    "</html>")
+
+
+def warm_up() -> None:
+    """Load now what extraction loads on its first pages (trafilatura, htmldate, dateparser's
+    tables, the language guess's word lists: about a second of CPU), so that no page's time
+    limit pays for it: an extraction worker process runs this before its first page."""
+    from ingest.dates import preload
+
+    preload()
+    extract_article(_WARM_UP_PAGE, "https://example.org/a-note-on-the-weather")
+
+
 def _extract_fields(root: HtmlElement, url: str, rules: ExtractionRules, page: str | bytes
                     ) -> dict[str, Any]:
     scope = article_scope(root, rules)
