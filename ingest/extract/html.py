@@ -34,9 +34,10 @@ class ExtractionError(ValueError):
 
 # C0 control characters other than tab and line breaks, and the two non-characters: XML
 # cannot hold them, so a tree carrying one breaks serializers (trafilatura's among them).
-CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-# One substring test per character is a quarter of the regex's scan, and pages rarely hold any.
+# Looked for by one substring test per character before the regex runs: a quarter of the
+# regex's scan, and pages rarely hold any.
 _CONTROL_CHARACTER_LIST = tuple(chr(c) for c in (*range(9), 11, 12, *range(14, 32), 0xFFFE, 0xFFFF))
+CONTROL_CHARACTERS = re.compile("[" + "".join(_CONTROL_CHARACTER_LIST) + "]")
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
 
 
@@ -363,7 +364,7 @@ def _simple_members(selector: str) -> tuple[_SimpleMember, ...] | None:
 
 
 def iter_blocks(element: HtmlElement) -> Iterator[tuple[str, str]]:
-    """Yield (tag, text) for each run of text that a browser would show as its own block.
+    """(tag, text) of each run of text that a browser would show as its own block.
 
     Inline markup is flattened into the enclosing block; a block containing other blocks
     yields its loose text runs separately, so nested markup never duplicates text.
