@@ -49,7 +49,7 @@ def _as_deferred(future: Future[Any]) -> defer.Deferred[Any]:
 
 
 class ExtractionWorkers:
-    """`await workers.extract(html, url, rules)`: extract_article, in a worker process when
+    """`await workers.extract(html, url, rules, content_type)`: extract_article, in a worker process when
     there are any. The pool starts with the first page and stops when the spider closes."""
 
     def __init__(self, processes: int, timeout: float | None = None, crawler: Any = None) -> None:
@@ -82,14 +82,14 @@ class ExtractionWorkers:
             logger.info("extracting in %d worker process%s", self.processes, "es" * (self.processes > 1))
         return self.pool
 
-    async def extract(self, html: str | bytes, url: str, rules: ExtractionRules = GENERIC
-                      ) -> dict[str, Any]:
+    async def extract(self, html: str | bytes, url: str, rules: ExtractionRules = GENERIC,
+                      content_type: str | None = None) -> dict[str, Any]:
         """The page's fields. Raises ExtractionError for a page that cannot be extracted, takes
         longer than the time limit, or whose extraction killed a worker twice."""
         if not self.processes:
-            return extract_article(html, url, rules)
+            return extract_article(html, url, rules, content_type)
         for attempt in (1, 2):
-            future = self._pool().schedule(extract_article, (html, url, rules), timeout=self.timeout)
+            future = self._pool().schedule(extract_article, (html, url, rules, content_type), timeout=self.timeout)
             try:
                 return await maybe_deferred_to_future(_as_deferred(future))
             except FutureTimeout:

@@ -21,7 +21,7 @@ from ingest.extract.html import (
     attribute_index,
     first,
     is_valid_selector,
-    parse_html,
+    parse_page,
     select,
     select_regions,
     text_of,
@@ -103,11 +103,14 @@ def article_scope(root: HtmlElement, rules: ExtractionRules) -> HtmlElement:
     return scope
 
 
-def extract_article(html: str | bytes, url: str, rules: ExtractionRules = GENERIC) -> dict[str, Any]:
-    """All raw fields of an article page. Dates stay raw strings (see ingest.dates)."""
-    root = parse_html(html)
+def extract_article(html: str | bytes, url: str, rules: ExtractionRules = GENERIC,
+                    content_type: str | None = None) -> dict[str, Any]:
+    """All raw fields of an article page: its text, or its bytes as fetched with the HTTP
+    Content-Type they came with (which may name their encoding). Dates stay raw strings
+    (see ingest.dates)."""
+    root, text = parse_page(html, content_type)
     with attribute_index(root):
-        return _extract_fields(root, url, rules, page=html)
+        return _extract_fields(root, url, rules, page=text)
 
 
 # A page that takes every path a first page may take: no container a theme names, no date

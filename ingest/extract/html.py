@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -59,6 +60,14 @@ def decode_html(html: bytes, content_type: str | None = None) -> tuple[str, str]
 
 
 @lru_cache(maxsize=64)
+def _codec_name(encoding: str) -> str | None:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        return None
+
+
+@lru_cache(maxsize=64)
 def _single_byte(encoding: str) -> bool:
     try:
         return len("\u00e9\u0416\u4e2d".encode(encoding, "ignore")) <= 2
@@ -69,20 +78,46 @@ def _single_byte(encoding: str) -> bool:
 def parse_html(html: str | bytes, content_type: str | None = None) -> HtmlElement:
     """Parse a whole page (bytes are decoded by decode_html). Control characters are
     dropped: they are never text, and no part of the page is lost to one."""
+    return parse_page(html, content_type)[0]
+
+
+def parse_page(html: str | bytes, content_type: str | None = None) -> tuple[HtmlElement, str]:
+    """The page's tree, and its text as parsed (decoded, control characters dropped)."""
+    source = None
     if isinstance(html, bytes):
-        html = decode_html(html, content_type)[0]
-    if any(character in html for character in _CONTROL_CHARACTER_LIST):
+        fetched = html
+        html, encoding = decode_html(fetched, content_type)
+        source = _as_utf8_source(fetched, html, encoding)
+    if source is None and any(character in html for character in _CONTROL_CHARACTER_LIST):
         html = CONTROL_CHARACTERS.sub("", html)
-    if not html.strip():
+    if not html or html.isspace():
         raise ExtractionError("empty document")
+    if source is None:
+        source = html.encode("utf-8", "replace")
     try:
         # Parsed from UTF-8 bytes: lxml refuses str input that declares an encoding.
-        root = lxml.html.document_fromstring(html.encode("utf-8", "replace"), parser=_utf8_parser())
+        root = lxml.html.document_fromstring(source, parser=_utf8_parser())
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"unparsable HTML: {exc}") from exc
     if root is None:
         raise ExtractionError("unparsable HTML")
-    return root
+    return root, html
+
+
+# The control characters as they appear in UTF-8: C0 ones as single bytes, which no other
+# character's encoding contains, and the two non-characters as three.
+_CONTROL_UTF8 = tuple(character.encode() for character in _CONTROL_CHARACTER_LIST)
+
+
+def _as_utf8_source(fetched: bytes, text: str, encoding: str) -> bytes | None:
+    """The fetched bytes themselves, when they are exactly what encoding the decoded text
+    would give the parser (UTF-8 without a byte-order mark, nothing replaced, no control
+    character): a page's worth of encoding saved, and the control characters looked for
+    with memchr over bytes rather than in a wide string."""
+    if (_codec_name(encoding) != "utf-8" or fetched.startswith(codecs.BOM_UTF8) or "\ufffd" in text
+            or any(character in fetched for character in _CONTROL_UTF8)):
+        return None
+    return fetched
 
 
 _UTF8_PARSER: etree.HTMLParser | None = None

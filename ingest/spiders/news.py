@@ -25,7 +25,7 @@ from scrapy.utils.sitemap import Sitemap
 from ingest.archive.middleware import META_KEY as WARC_RECORD
 from ingest.extract import selectors
 from ingest.extract.article import ExtractionRules
-from ingest.extract.html import ExtractionError, decode_html
+from ingest.extract.html import ExtractionError
 from ingest.extract.version import extractor_version
 from ingest.extraction_workers import ExtractionWorkers
 from ingest.items import ArticleItem, ListingUpdate
@@ -383,9 +383,9 @@ class NewsSpider(scrapy.Spider):
             self.logger.warning("not an HTML page, skipped: %s", response.url)
             return
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
-        html = decode_html(response.body, content_type)[0]
         try:
-            fields = await self.extraction.extract(html, response.url, rules or self.profile.extraction)
+            fields = await self.extraction.extract(response.body, response.url,
+                                                   rules or self.profile.extraction, content_type)
         except ExtractionError as exc:
             stats.inc_value("extract/failed")
             self.logger.warning("could not extract %s: %s", response.url, exc)
