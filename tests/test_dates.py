@@ -241,3 +241,20 @@ def test_every_case_gives_the_same_instant_under_any_machine_time_zone(figure):
     assert outputs["UTC"] == expected
     assert outputs["Asia/Tehran"] == expected
     figure(f"dates under TZ=UTC and TZ=Asia/Tehran: {len(CASES)}/{len(CASES)} exact, 0 differences")
+
+
+@pytest.mark.parametrize("year", [1300, 1354, 1375, 1399, 1403, 1404, 1433, 1474, 1475, 1500])
+def test_nowruz_table_agrees_with_the_astronomical_calendar(year):
+    """The table of 1 Farvardin dates is what convertdate works out, across the shifts of
+    its leap years (1403/1404, 1474/1475 where 2100 is no Gregorian leap year)."""
+    from convertdate import persian
+
+    from ingest.dates import _nowruz
+
+    assert _nowruz(year).timetuple()[:3] == persian.to_gregorian(year, 1, 1)
+
+
+def test_jalali_dates_outside_the_table_still_convert():
+    from ingest.dates import _nowruz
+
+    assert _nowruz(1299).isoformat() == "1920-03-21"
