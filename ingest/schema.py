@@ -70,6 +70,8 @@ _PLAIN_URI = re.compile(rf"https?://(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{
 
 def json_view(value: Any) -> Any:
     """The value as JSON would carry it: instants as RFC 3339 strings, tuples as lists."""
+    if value is None or type(value) is str:  # most values: no isinstance test against Mapping's ABC
+        return value
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, Mapping):
