@@ -114,12 +114,15 @@ def test_the_gc_threshold_holds_while_the_crawl_runs_and_is_restored_after() -> 
     before = gc.get_threshold()
     crawler = get_crawler(settings_dict={"INGEST_GC_THRESHOLD": 12345, "MEMUSAGE_ENABLED": False})
     extension = GarbageCollectorThreshold.from_crawler(crawler)  # signals hold handlers weakly
+    frozen = gc.get_freeze_count()
     crawler.signals.send_catch_log(signals.engine_started)
     try:
         assert gc.get_threshold() == (12345, *before[1:])
+        assert gc.get_freeze_count() > frozen  # what lived before the crawl is not walked again
     finally:
         crawler.signals.send_catch_log(signals.engine_stopped)
     assert gc.get_threshold() == before and extension.previous is None
+    assert gc.get_freeze_count() == 0
     with pytest.raises(NotConfigured):
         GarbageCollectorThreshold.from_crawler(get_crawler(settings_dict={"INGEST_GC_THRESHOLD": 0}))
 
