@@ -584,8 +584,9 @@ def extract_body(container: HtmlElement, captions: list[dict], title: str | None
 
 def sanitized_html(element: HtmlElement) -> str:
     """Body markup safe to show: structure, links and emphasis only; no script, style,
-    event handler or unknown attribute survives."""
-    cleaned = SANITIZER.clean_html(copy.deepcopy(element))
-    cleaned.tag = "div"
-    cleaned.attrib.clear()
-    return lxml.html.tostring(cleaned, encoding="unicode").strip()
+    event handler or unknown attribute survives. The element is cleaned in place (the
+    Cleaner's clean_html would copy it first): extract_body hands over its own copy."""
+    SANITIZER(element)
+    element.tag = "div"
+    element.attrib.clear()
+    return lxml.html.tostring(element, encoding="unicode").strip()
