@@ -238,3 +238,28 @@ def test_attribute_index_finds_values_with_letters_outside_ascii() -> None:
             assert select(root, selector) == plain, selector
     with attribute_index(root):
         assert len(select(root, "[title*='Élysée'], [data-section='سیاست']")) == 2
+
+
+STRUCTURED_PAGE = """<html><head>
+<script type="application/ld+json">//<![CDATA[
+{"@type": "NewsArticle", "headline": "Wrapped in CDATA", "datePublished": "2024-03-05T10:00:00+03:30"}
+//]]></script>
+<script type="application/json">{"@type": "NewsArticle", "headline": "not JSON-LD"}</script>
+<script type="application/ld+json">{"@graph": [{"@type": "WebPage"}, {"@type": "Person", "name": "A. Writer"}]}</script>
+</head><body><article id="x-post-7"><a rel="tag" href="/t/1">One</a></article>
+<article id="post-42"><a rel="category tag" href="/c/news">News</a><a rel="tag" href="/t/2">Two</a>
+<a rel="nofollow" href="/x">Other</a><a href="/y">No rel</a></article></body></html>"""
+
+
+def test_structured_data_scripts_and_rel_links_from_the_tag_walks() -> None:
+    """JSON-LD only from its own script type, in page order, a CDATA wrapper taken off;
+    rel links below the scope by token; the post id from the first article id "post-N"."""
+    from ingest.extract.metadata import _json_ld_objects, extract_source_id, link_texts
+
+    root = parse_html(STRUCTURED_PAGE)
+    assert [o["@type"] for o in _json_ld_objects(root)] == ["NewsArticle", "WebPage", "Person"]
+    assert next(_json_ld_objects(root))["headline"] == "Wrapped in CDATA"
+    assert link_texts(root, "tag") == ["One", "News", "Two"]
+    assert link_texts(root, "tag", exact=True) == ["One", "Two"]
+    assert link_texts(root, "category") == ["News"]
+    assert extract_source_id(root, "https://example.org/a") == "42"

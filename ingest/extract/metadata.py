@@ -38,10 +38,18 @@ class StructuredData:
     url: str | None = None
 
 
+_CDATA_WRAPPER = re.compile(r"^\s*(<!\[CDATA\[|//\s*<!\[CDATA\[)|(\]\]>|//\s*\]\]>)\s*$")
+
+
 def _json_ld_objects(root: HtmlElement) -> Iterator[dict[str, Any]]:
-    for script in root.xpath("//script[@type='application/ld+json']"):
+    # The page's scripts by lxml's tag iteration: a third of an XPath's walk, which
+    # root.xpath() would also compile at every call.
+    for script in root.iter("script"):
+        if script.get("type") != "application/ld+json":
+            continue
         raw = (script.text or "").strip()
-        raw = re.sub(r"^\s*(<!\[CDATA\[|//\s*<!\[CDATA\[)|(\]\]>|//\s*\]\]>)\s*$", "", raw)
+        if "]]>" in raw or "<![CDATA[" in raw:  # the regex scans every position of the text
+            raw = _CDATA_WRAPPER.sub("", raw)
         if not raw:
             continue
         try:
@@ -161,8 +169,8 @@ def extract_source_id(root: HtmlElement, url: str, url_id_pattern: str | None = 
     match = _POSTID_CLASS.search(body.get("class", "") if body is not None else "")
     if match:
         return match.group(1)
-    for element in root.xpath("//article[starts-with(@id, 'post-')]"):
-        match = _POST_ID.match(element.get("id", ""))
+    for element in root.iter("article"):
+        match = _POST_ID.match(element.get("id") or "")
         if match:
             return match.group(1)
     shortlink = first(root, ["link[rel='shortlink']"])
@@ -251,8 +259,11 @@ def _heading_in_title(root: HtmlElement, page_title: str) -> str | None:
 def link_texts(scope: HtmlElement, rel_token: str, exact: bool = False) -> list[str]:
     """Texts of links whose rel holds the token (rel="category tag", rel="tag"), in page order."""
     names: list[str] = []
-    for link in scope.xpath(".//a[@rel]"):
-        tokens = link.get("rel", "").split()
+    for link in scope.iterdescendants("a"):  # lxml's tag iteration: no XPath compiled and run
+        rel = link.get("rel")
+        if rel is None:
+            continue
+        tokens = rel.split()
         if (tokens == [rel_token]) if exact else (rel_token in tokens):
             name = text_of(link)
             if name and name not in names:
