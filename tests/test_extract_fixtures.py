@@ -263,3 +263,19 @@ def test_structured_data_scripts_and_rel_links_from_the_tag_walks() -> None:
     assert link_texts(root, "tag", exact=True) == ["One", "Two"]
     assert link_texts(root, "category") == ["News"]
     assert extract_source_id(root, "https://example.org/a") == "42"
+
+
+def test_tag_only_selectors_find_what_css_finds() -> None:
+    """Groups of tag names are answered by lxml's tag iteration: the same elements as the
+    CSS selection, in document order, once each, the element itself included."""
+    nested = parse_html("<html><body><div><div><p>a</p><section><p>b</p></section></div>"
+                        "<FORM><nav>c</nav></FORM><aside>d</aside></div></body></html>")
+    roots = [nested, *(parse_html((c / "body.html").read_bytes()) for c in CASES[:8])]
+    for root in roots:
+        for selector in ("aside, nav, form", "p", "div", "section, p, p", "figure, figcaption", "h1"):
+            for element in (root, root.find("body"), *root.iter("div")):
+                if element is None:
+                    continue
+                assert select(element, selector) == element.cssselect(selector), selector
+                with attribute_index(root):
+                    assert select(element, selector) == element.cssselect(selector), selector

@@ -158,12 +158,36 @@ def is_valid_selector(selector: str) -> bool:
 
 
 def select(element: HtmlElement, selector: str) -> list[HtmlElement]:
-    """element.cssselect(selector), with the CSS-to-XPath translation done once per selector."""
+    """element.cssselect(selector), with the CSS-to-XPath translation done once per selector.
+    Selectors of tag names only ("aside, nav, form") are lxml's tag iteration: one walk of
+    the elements in C, where the XPath union walks every node once per name."""
+    tags = _plain_tags(selector)
+    if tags is not None:
+        return list(element.iter(*tags))
     page = _PAGE.get()
     if page is None:
         return _compiled(selector)(element)
     xpath = page.xpath(selector)
     return xpath(element) if xpath is not None else []
+
+
+@lru_cache(maxsize=None)
+def _plain_tags(selector: str) -> tuple[str, ...] | None:
+    """The tag names of a selector group made of type selectors alone (lower-cased, as the
+    HTML translator compares them, the element itself included, in document order, each
+    element once: as the XPath union answers); None for any other selector."""
+    try:
+        group = parse_css(selector)
+    except SelectorError:
+        return None
+    tags = []
+    for parsed in group:
+        node = parsed.parsed_tree
+        if (parsed.pseudo_element is not None or not isinstance(node, cssselect_parser.Element)
+                or node.namespace is not None or node.element in (None, "*")):
+            return None
+        tags.append(node.element.lower())
+    return tuple(tags)
 
 
 class _PageAttributes:
