@@ -279,3 +279,42 @@ def test_tag_only_selectors_find_what_css_finds() -> None:
                 assert select(element, selector) == element.cssselect(selector), selector
                 with attribute_index(root):
                     assert select(element, selector) == element.cssselect(selector), selector
+
+
+TAG_MEMBER_PAGE = """<html><head><meta property="og:locale" content="en_GB"><meta name="language" content="">
+<link rel="canonical" href="/a"><link rel="Canonical" href="/b"></head><body class="x">
+<article id="post-12" class="hentry  entry\tpost"><h1 class="entry-title main">T</h1>
+<h1 class="entry-titles">not it</h1><time datetime="2024-01-02">2 Jan</time><time>none</time>
+<p id="" class="a"><a href="/t" rel="tag" data-x="ab">t</a></p></article>
+<article id="xpost-1"><time datetime="">empty</time></article></body></html>"""
+TAG_MEMBER_SELECTORS = (
+    "meta[property='og:locale']", "meta[name='language']", "link[rel='canonical']", "h1.entry-title",
+    "article.hentry.post", "article[id^='post-']", "time[datetime]", "p#", "p[id='']",
+    "a[data-x*='b']", "a[href^='/']#x", "article#post-12.entry", "H1.main")
+
+
+def test_single_tag_selectors_find_what_css_finds() -> None:
+    """A selector of one tag and conditions on the element's attributes is answered by
+    iterating that tag's elements: the same elements as the CSS selection, in order."""
+    from ingest.extract.html import _tag_member
+
+    roots = [parse_html(TAG_MEMBER_PAGE), *(parse_html((c / "body.html").read_bytes()) for c in CASES[:12])]
+    taken = [s for s in (*TAG_MEMBER_SELECTORS, *selectors.TITLE, *selectors.PUBLISHED_TIME,
+                         *selectors.MODIFIED_TIME, *selectors.ARTICLE_SCOPE)
+             if is_valid(s) and _tag_member(s) is not None]
+    assert len(taken) > 20
+    for root in roots:
+        for selector in taken:
+            for element in (root, root.find("body")):
+                if element is None:
+                    continue
+                expected = element.cssselect(selector)
+                assert select(element, selector) == expected, selector
+                with attribute_index(root):
+                    assert select(element, selector) == expected, selector
+
+
+def is_valid(selector: str) -> bool:
+    from ingest.extract.html import is_valid_selector
+
+    return is_valid_selector(selector)

@@ -165,10 +165,72 @@ def select(element: HtmlElement, selector: str) -> list[HtmlElement]:
     if tags is not None:
         return list(element.iter(*tags))
     page = _PAGE.get()
-    if page is None:
-        return _compiled(selector)(element)
-    xpath = page.xpath(selector)
-    return xpath(element) if xpath is not None else []
+    xpath = _compiled(selector) if page is None else page.xpath(selector)
+    if xpath is None:
+        return []
+    member = _tag_member(selector)
+    if member is not None:
+        return [found for found in element.iter(member.tag) if member.matches(found)]
+    return xpath(element)
+
+
+class _TagMember(NamedTuple):
+    """A selector of one tag with conditions on the element's own attributes, each
+    (attribute, operator, value) as lxml's HTML translator tests it: "exists", "=" (the
+    whole value), "class" (one of the class names), "^=" and "*=" (a non-empty prefix or
+    part)."""
+
+    tag: str
+    conditions: tuple[tuple[str, str, str], ...]
+
+    def matches(self, element: HtmlElement) -> bool:
+        for attribute, operator, wanted in self.conditions:
+            value = element.get(attribute)
+            if value is None:
+                return False
+            if operator == "=":
+                if value != wanted:
+                    return False
+            elif operator == "class":
+                if wanted not in _class_tokens(value):
+                    return False
+            elif operator == "^=":
+                if not value.startswith(wanted):
+                    return False
+            elif operator == "*=" and wanted not in value:
+                return False
+        return True
+
+
+@lru_cache(maxsize=None)
+def _tag_member(selector: str) -> _TagMember | None:
+    """The selector as a _TagMember ("meta[property='og:locale']", "h1.entry-title",
+    "time[datetime]"): answered by lxml's iteration over the elements of that tag, in C,
+    where the XPath walks every node of the tree; None for any other selector."""
+    try:
+        group = parse_css(selector)
+    except SelectorError:
+        return None
+    if len(group) != 1 or group[0].pseudo_element is not None:
+        return None
+    conditions: list[tuple[str, str, str]] = []
+    node = group[0].parsed_tree
+    while not isinstance(node, cssselect_parser.Element):
+        if isinstance(node, cssselect_parser.Class):
+            conditions.append(("class", "class", node.class_name))
+        elif isinstance(node, cssselect_parser.Hash):
+            conditions.append(("id", "=", node.id))
+        elif isinstance(node, cssselect_parser.Attrib) and node.namespace is None:
+            value = "" if node.operator == "exists" else str(getattr(node.value, "value", node.value))
+            if node.operator not in ("exists", "=", "^=", "*=") or (node.operator in ("^=", "*=") and not value):
+                return None
+            conditions.append((node.attrib.lower(), node.operator, value))
+        else:
+            return None
+        node = node.selector
+    if node.namespace is not None or node.element in (None, "*"):
+        return None
+    return _TagMember(node.element.lower(), tuple(reversed(conditions)))
 
 
 @lru_cache(maxsize=None)
