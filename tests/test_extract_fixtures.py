@@ -25,7 +25,7 @@ from ingest.dates import parse_datetime, parse_local
 from ingest.extract import selectors
 from ingest.extract.article import extract_article
 from ingest.extract.body import noise_boxes
-from ingest.extract.html import attribute_index, parse_html, select, select_regions
+from ingest.extract.html import _compiled, _simple_members, attribute_index, parse_html, select, select_regions
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DEFAULT_TZ = "Asia/Tehran"
@@ -138,6 +138,8 @@ def test_page_metadata(case: Path) -> None:
 
 EVERY_SELECTOR = sorted({sel for name in dir(selectors) if name.isupper()
                          for sel in getattr(selectors, name) if isinstance(sel, str)})
+REGION_SELECTORS = (*selectors.OUTSIDE_ARTICLE, "div.Widget", ".entry-content.widget", "#main.site",
+                    "ASIDE.sidebar", "[class*='Related']", "section#comments", "[class*='wid'][class*='get']")
 TRICKY_SELECTORS = ("div:not(.entry-content) p", "[class!='entry-content']", "[CLASS*='Entry']",
                     "a[href$='.jpg'], img[src*='uploads']", "#MAIN, .Wp-Caption", "[lang|='en']")
 
@@ -147,15 +149,16 @@ def test_attribute_index_never_changes_what_a_selector_finds(case: Path) -> None
     """select() under attribute_index skips selectors naming values absent from the page:
     it must find exactly what plain CSS selection finds, member by member."""
     root = parse_html((case / "body.html").read_bytes())
-    for selector in (*EVERY_SELECTOR, *TRICKY_SELECTORS, ", ".join(selectors.NOISE_BOXES)):
-        plain = root.cssselect(selector)
-        with attribute_index(root):
-            indexed = select(root, selector)
-        assert indexed == plain, selector
-
-
-REGION_SELECTORS = (*selectors.OUTSIDE_ARTICLE, "div.Widget", ".entry-content.widget", "#main.site",
-                    "ASIDE.sidebar", "[class*='Related']", "section#comments", "[class*='wid'][class*='get']")
+    # From the root and from elements inside: class and id selectors are answered from the
+    # page's index for any element of the page, in document order.
+    inside = list(root.iter("body", "article", "main", "ul"))[:3]
+    for selector in (*EVERY_SELECTOR, *TRICKY_SELECTORS, *REGION_SELECTORS, ", ".join(REGION_SELECTORS),
+                     ", ".join(selectors.NOISE_BOXES)):
+        for start in (root, *(inside if _simple_members(selector) is not None else ())):
+            plain = _compiled(selector)(start)  # element.cssselect(), translated once
+            with attribute_index(root):
+                indexed = select(start, selector)
+            assert indexed == plain, selector
 
 
 @cases

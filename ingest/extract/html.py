@@ -165,6 +165,12 @@ def select(element: HtmlElement, selector: str) -> list[HtmlElement]:
     if tags is not None:
         return list(element.iter(*tags))
     page = _PAGE.get()
+    if page is not None:
+        members = _simple_members(selector)
+        if members is not None:
+            found = page.selected(members, element)
+            if found is not None:
+                return found
     xpath = _compiled(selector) if page is None else page.xpath(selector)
     if xpath is None:
         return []
@@ -286,6 +292,24 @@ class _PageAttributes:
         matches, from an index of the elements that carry a class or an id: for a region
         that many such selectors name, one pass over those elements replaces a walk of the
         whole tree per selector."""
+        return [self._elements[position] for position in self._positions(member)]
+
+    def selected(self, members: tuple[_SimpleMember, ...], within: HtmlElement) -> list[HtmlElement] | None:
+        """What the selector group of these members finds from `within`, an element of this
+        page, as CSS finds it (descendant-or-self, document order, each element once);
+        None for an element of another tree (a copy of part of the page)."""
+        if within is not self.root and within.getroottree().getroot() is not self.root:
+            return None
+        positions = sorted({position for member in members for position in self._positions(member)})
+        found = [self._elements[position] for position in positions]
+        if within is self.root:
+            return found
+        return [element for element in found
+                if element is within or any(ancestor is within for ancestor in element.iterancestors())]
+
+    def _positions(self, member: _SimpleMember) -> list[int]:
+        """Where the elements the member matches are in the index (not in document order:
+        a class's elements are listed class value by class value)."""
         tag, classes, ids, parts = member
         if classes:
             positions: Iterable[int] = self._by_class.get(classes[0], ())
@@ -308,7 +332,7 @@ class _PageAttributes:
                 continue
             if parts and not all(part in value for part in parts):
                 continue
-            found.append(element)
+            found.append(position)
         return found
 
     def xpath(self, selector: str) -> etree.XPath | None:
