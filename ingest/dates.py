@@ -263,8 +263,15 @@ def _parse_stated(value: str, timezone: str, languages: Sequence[str] | None) ->
     """The value as written: naive when it gives no zone, else aware in the zone it gives."""
     if not value or not value.strip():
         return None
+    return _parse_text(value, timezone, _normalise_languages(languages))
+
+
+@lru_cache(maxsize=4096)
+def _parse_text(value: str, timezone: str, hints: tuple[str, ...]) -> datetime | None:
+    """_parse_stated's answer, remembered: a page's dates are read while it is extracted
+    and again by the pipelines, and every reading depends on the text alone (dates in
+    words need a four-digit year, so nothing depends on today's date)."""
     text = _clean(value)
-    hints = _normalise_languages(languages)
     parsed: datetime | None = None
     for parse in (_parse_iso, _parse_rfc2822, _parse_numeric):
         parsed = parse(text)

@@ -258,3 +258,15 @@ def test_jalali_dates_outside_the_table_still_convert():
     from ingest.dates import _nowruz
 
     assert _nowruz(1299).isoformat() == "1920-03-21"
+
+
+def test_a_date_read_again_gives_the_answer_for_its_own_hints():
+    """Readings are remembered by text, language hints and zone: the same text read with
+    other hints, in either order, gets the answer those hints give."""
+    for order in (("fa", "en"), ("en", "fa")):
+        read = {hint: parse_local("1402/05/10", languages=[hint]) for hint in order}
+        assert read["fa"] is not None and read["fa"].local == "2023-08-01T00:00:00+00:00"
+        assert read["en"] is None
+    first = parse_local("March 5, 2021 10:00", timezone="Asia/Tehran")
+    again = parse_local("March 5, 2021 10:00", timezone="UTC")
+    assert (first.local, again.local) == ("2021-03-05T10:00:00+03:30", "2021-03-05T10:00:00+00:00")
