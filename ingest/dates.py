@@ -490,6 +490,10 @@ def _parse_words(text: str, languages: tuple[str, ...]) -> datetime | None:
         text = cropped.group(0)
     if len(text) > MAX_WORDS_LENGTH or not _FOUR_DIGITS.search(text):
         return None
+    if not languages or languages[0] == "en":
+        english = _english_date(text)
+        if english is not None:
+            return english
     if _ARABIC_SCRIPT.search(text):
         text = _ARABIC_MONTH_VARIANT.sub(lambda m: _ARABIC_MONTH_VARIANTS[m.group(1)], text)
     for attempt in dict.fromkeys((languages, _languages_for(text))):
@@ -503,6 +507,41 @@ def _parse_words(text: str, languages: tuple[str, ...]) -> datetime | None:
         if data and data.date_obj:
             return _with_stated_offset(data.date_obj, text, attempt)
     return None
+
+
+_ENGLISH_MONTHS = {name: number for number, names in enumerate((
+    ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
+    ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
+    ("october", "oct"), ("november", "nov"), ("december", "dec")), start=1) for name in names}
+_ENGLISH_DATE = re.compile(
+    r"(?:(?P<month>[a-z]{3,9})\.?\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?"
+    r"|(?P<day_first>\d{1,2})\s+(?P<month_after>[a-z]{3,9})\.?,?)\s+(?P<year>\d{4})"
+    r"(?:[\s,\-–|]+(?:at\s*)?(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?"
+    r"(?:\s*(?P<half>[ap])\.?m\.?)?)?", re.IGNORECASE | re.ASCII)
+
+
+def _english_date(text: str) -> datetime | None:
+    """The commonest date in words, read without dateparser: an English month name or its
+    abbreviation, day and year ("Nov. 2, 2023", "20 September 2011"), maybe a time of day
+    ("1:15 pm", "14:21"), and no zone. dateparser takes milliseconds to try its locales on
+    it; this gives what it gives, in microseconds. None for anything else (a zone, another
+    language, an impossible date), which goes to dateparser."""
+    match = _ENGLISH_DATE.fullmatch(text)
+    if not match:
+        return None
+    month = _ENGLISH_MONTHS.get((match["month"] or match["month_after"]).lower())
+    if month is None:
+        return None
+    hour, minute, second = (int(match[name] or 0) for name in ("hour", "minute", "second"))
+    if match["half"]:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if match["half"].lower() == "p" else 0)
+    try:
+        return datetime(int(match["year"]), month, int(match["day"] or match["day_first"]),
+                        hour, minute, second)
+    except ValueError:
+        return None
 
 
 _TRAILING_ZONE = re.compile(r"\s*(?:(?-i:[A-Z]{2,5})|[+-]\d{2}:?\d{2})$")

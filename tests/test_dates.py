@@ -270,3 +270,38 @@ def test_a_date_read_again_gives_the_answer_for_its_own_hints():
     first = parse_local("March 5, 2021 10:00", timezone="Asia/Tehran")
     again = parse_local("March 5, 2021 10:00", timezone="UTC")
     assert (first.local, again.local) == ("2021-03-05T10:00:00+03:30", "2021-03-05T10:00:00+00:00")
+
+
+ENGLISH_DATES = [f"{month} {day}{sep}{year}{clock}"
+                 for month in ("January", "Jan.", "FEB", "Sept", "Sept.", "May", "Mar", "Juni", "Maya")
+                 for day, sep in (("5", ", "), ("22nd", " "), ("31", ", "), ("29", " "), ("0", ", "))
+                 for year in ("2008", "2024")
+                 for clock in ("", " 10:30", ", 12:15 AM", " | 12:15 pm", " at 1:07 p.m.", " 23:59:59",
+                               " 13:00 pm", ", 24:00", " 10:30 EST", " 7:60")]
+ENGLISH_DATES += [f"{day} {month} {year}" for day in ("1", "31") for month in ("March", "Apr", "sept.")
+                  for year in ("2011", "2023")]
+
+
+def test_english_dates_are_read_as_dateparser_reads_them(monkeypatch):
+    """Dates with an English month name are read without dateparser, to the same datetime
+    (or left to it: zones, impossible dates and clocks, other words)."""
+    from ingest import dates
+
+    quick = [dates._parse_words.__wrapped__(text, ()) for text in ENGLISH_DATES]
+    taken = sum(dates._english_date(text) is not None for text in ENGLISH_DATES)
+    monkeypatch.setattr(dates, "_english_date", lambda text: None)
+    assert quick == [dates._parse_words.__wrapped__(text, ()) for text in ENGLISH_DATES]
+    assert taken > len(ENGLISH_DATES) / 4  # the rest: impossible days, clocks, zones, not English
+
+
+def test_english_dates_read_without_dateparser():
+    from ingest.dates import _english_date
+
+    assert _english_date("Nov. 2, 2023, 9:12 a.m.") == datetime(2023, 11, 2, 9, 12)
+    assert _english_date("Sept 5th, 2008 | 12:15 AM") == datetime(2008, 9, 5, 0, 15)
+    assert _english_date("20 September 2011") == datetime(2011, 9, 20)
+    assert _english_date("Feb 30, 2024") is None
+    assert _english_date("March 5, 2008 10:30 EST") is None  # a zone: dateparser's
+    assert _english_date("5 mars 2008") is None
+    assert parse_datetime("By Tara Culp-Ressler on Aug 9, 2012 at 1:15 pm", timezone="America/New_York") == \
+        datetime(2012, 8, 9, 17, 15, tzinfo=timezone.utc)
