@@ -464,8 +464,9 @@ def _parser(languages: tuple[str, ...]) -> DateDataParser | None:
 
 
 def preload() -> None:
-    """Load dateparser's tables for the common scripts now rather than on the first page."""
-    for sample in ("March 14, 2021", "14 марта 2021", "14 يوليو 2023", "14 mars 2021"):
+    """Load dateparser's tables for the common scripts now rather than on the first page (the
+    English sample has a zone: without one it is read without dateparser)."""
+    for sample in ("March 14, 2021 10:00 EST", "14 марта 2021", "14 يوليو 2023", "14 mars 2021"):
         _parse_words(sample, ())
 
 
