@@ -518,15 +518,16 @@ _ENGLISH_DATE = re.compile(
     r"(?:(?P<month>[a-z]{3,9})\.?\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?"
     r"|(?P<day_first>\d{1,2})\s+(?P<month_after>[a-z]{3,9})\.?,?)\s+(?P<year>\d{4})"
     r"(?:[\s,\-–|]+(?:at\s*)?(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?"
-    r"(?:\s*(?P<half>[ap])\.?m\.?)?)?", re.IGNORECASE | re.ASCII)
+    r"(?:\s*(?P<half>[ap])\.?m\.?)?(?:\s+(?P<zone>(?-i:[A-Z]{2,5})))?)?", re.IGNORECASE | re.ASCII)
 
 
 def _english_date(text: str) -> datetime | None:
     """The commonest date in words, read without dateparser: an English month name or its
     abbreviation, day and year ("Nov. 2, 2023", "20 September 2011"), maybe a time of day
-    ("1:15 pm", "14:21"), and no zone. dateparser takes milliseconds to try its locales on
-    it; this gives what it gives, in microseconds. None for anything else (a zone, another
-    language, an impossible date), which goes to dateparser."""
+    ("1:15 pm", "14:21") and a zone's abbreviation ("EST"). dateparser takes milliseconds
+    to try its locales on it (twice with a zone, see _with_stated_offset); this gives what
+    they give, in microseconds. None for anything else (another language, an impossible
+    date, a zone dateparser does not know), which goes to dateparser."""
     match = _ENGLISH_DATE.fullmatch(text)
     if not match:
         return None
@@ -538,11 +539,25 @@ def _english_date(text: str) -> datetime | None:
         if not 1 <= hour <= 12:
             return None
         hour = hour % 12 + (12 if match["half"].lower() == "p" else 0)
+    offset = _zone_offset(match["zone"]) if match["zone"] else None
+    if match["zone"] and (offset is None or abs(offset) > timedelta(hours=14)
+                          or offset % timedelta(minutes=15)):
+        return None
     try:
-        return datetime(int(match["year"]), month, int(match["day"] or match["day_first"]),
-                        hour, minute, second)
+        stated = datetime(int(match["year"]), month, int(match["day"] or match["day_first"]),
+                          hour, minute, second)
     except ValueError:
         return None
+    return stated.replace(tzinfo=dt_timezone(offset)) if offset is not None else stated
+
+
+@lru_cache(maxsize=256)
+def _zone_offset(name: str) -> timedelta | None:
+    """The UTC offset dateparser gives a zone's abbreviation; None for one it does not know."""
+    from dateparser.timezone_parser import pop_tz_offset_from_string
+
+    _, zone_info = pop_tz_offset_from_string(f"0 {name}")
+    return zone_info.utcoffset(None) if zone_info is not None else None
 
 
 _TRAILING_ZONE = re.compile(r"\s*(?:(?-i:[A-Z]{2,5})|[+-]\d{2}:?\d{2})$")

@@ -277,7 +277,8 @@ ENGLISH_DATES = [f"{month} {day}{sep}{year}{clock}"
                  for day, sep in (("5", ", "), ("22nd", " "), ("31", ", "), ("29", " "), ("0", ", "))
                  for year in ("2008", "2024")
                  for clock in ("", " 10:30", ", 12:15 AM", " | 12:15 pm", " at 1:07 p.m.", " 23:59:59",
-                               " 13:00 pm", ", 24:00", " 10:30 EST", " 7:60")]
+                               " 13:00 pm", ", 24:00", " 10:30 EST", " 6:45pm PDT", ", 13:59 GMT",
+                               " 10:00 NPT", " 10:00 XYZ", " 10:00 est", " 7:60")]
 ENGLISH_DATES += [f"{day} {month} {year}" for day in ("1", "31") for month in ("March", "Apr", "sept.")
                   for year in ("2011", "2023")]
 
@@ -290,7 +291,9 @@ def test_english_dates_are_read_as_dateparser_reads_them(monkeypatch):
     quick = [dates._parse_words.__wrapped__(text, ()) for text in ENGLISH_DATES]
     taken = sum(dates._english_date(text) is not None for text in ENGLISH_DATES)
     monkeypatch.setattr(dates, "_english_date", lambda text: None)
-    assert quick == [dates._parse_words.__wrapped__(text, ()) for text in ENGLISH_DATES]
+    slow = [dates._parse_words.__wrapped__(text, ()) for text in ENGLISH_DATES]
+    assert quick == slow
+    assert [d.utcoffset() if d else None for d in quick] == [d.utcoffset() if d else None for d in slow]
     assert taken > len(ENGLISH_DATES) / 4  # the rest: impossible days, clocks, zones, not English
 
 
@@ -301,7 +304,9 @@ def test_english_dates_read_without_dateparser():
     assert _english_date("Sept 5th, 2008 | 12:15 AM") == datetime(2008, 9, 5, 0, 15)
     assert _english_date("20 September 2011") == datetime(2011, 9, 20)
     assert _english_date("Feb 30, 2024") is None
-    assert _english_date("March 5, 2008 10:30 EST") is None  # a zone: dateparser's
+    stated = _english_date("Fri Jan 11, 2008 6:45pm EST".removeprefix("Fri "))
+    assert (stated, stated.utcoffset()) == (datetime(2008, 1, 11, 23, 45, tzinfo=timezone.utc), timedelta(hours=-5))
+    assert _english_date("March 5, 2008 10:30 XYZ") is None  # a zone dateparser does not know
     assert _english_date("5 mars 2008") is None
     assert parse_datetime("By Tara Culp-Ressler on Aug 9, 2012 at 1:15 pm", timezone="America/New_York") == \
         datetime(2012, 8, 9, 17, 15, tzinfo=timezone.utc)
