@@ -540,8 +540,7 @@ def _english_date(text: str) -> datetime | None:
             return None
         hour = hour % 12 + (12 if match["half"].lower() == "p" else 0)
     offset = _zone_offset(match["zone"]) if match["zone"] else None
-    if match["zone"] and (offset is None or abs(offset) > timedelta(hours=14)
-                          or offset % timedelta(minutes=15)):
+    if match["zone"] and (offset is None or not _real_offset(offset)):
         return None
     try:
         stated = datetime(int(match["year"]), month, int(match["day"] or match["day_first"]),
@@ -582,6 +581,11 @@ def _with_stated_offset(parsed: datetime, text: str, languages: tuple[str, ...])
     if not data or not data.date_obj or data.date_obj.tzinfo is not None:
         return parsed
     offset = data.date_obj - utc
-    if abs(offset) > timedelta(hours=14) or offset % timedelta(minutes=15):
+    if not _real_offset(offset):
         return parsed
     return data.date_obj.replace(tzinfo=dt_timezone(offset))
+
+
+def _real_offset(offset: timedelta) -> bool:
+    """An offset some place uses: within 14 hours of UTC, in quarter hours."""
+    return abs(offset) <= timedelta(hours=14) and not offset % timedelta(minutes=15)
