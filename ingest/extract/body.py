@@ -16,6 +16,7 @@ from lxml_html_clean import Cleaner
 from ingest.dates import parse_datetime
 from ingest.extract import selectors
 from ingest.extract.html import HtmlElement, inside_any, iter_blocks, page_class_names, select
+from ingest.extract.maincontent import main_content
 from ingest.text import collapse_spaces, near_duplicate
 
 SANITIZER = Cleaner(
@@ -104,22 +105,18 @@ def _joined(elements: list[HtmlElement]) -> HtmlElement:
 
 def generic_body(root: HtmlElement, captions: list[dict], title: str | None = None,
                  scope: HtmlElement | None = None) -> Body:
-    """Main-content extraction for pages of unknown structure, by trafilatura (the best
-    scoring open extractor on news benchmarks), minus caption lines."""
+    """Main-content extraction for pages of unknown structure (see _main_text), minus
+    caption lines, page furniture and the readers' comments."""
     links = _links_by_text(root)
-    text = _main_text(root, links)
+    text, box = _main_text(root, links)
     caption_texts = [c["text"] for c in captions] + [c["alt"] for c in captions if c["alt"]]
-    noise = page_noise(root, scope)
+    noise = page_noise(root, scope, box)
     lines = [LIST_MARK.sub("", collapse_spaces(raw)) for raw in text.split("\n")]
-    if any(line.startswith("|") for line in lines):
-        lines = _table_cells_as_blocks(root, lines)
-    if any(ARABIC_SCRIPT.search(line) for line in lines):
-        # trafilatura drops zero-width joiners, which Persian words need: take the page's text
-        page_text = {_without_joiners(block): block for _tag, block in iter_blocks(root)}
-        lines = [page_text.get(_without_joiners(line), line) for line in lines]
-    lines = _rejoin_inline_links([line for line in lines if line], links)
+    if box is None:
+        lines = _as_page_blocks(root, lines, links)
     lines = [line for line in lines
-             if line not in links
+             if line
+             and line not in links
              and not any(near_duplicate(line, caption) for caption in caption_texts)
              and not is_boilerplate_line(line, title)]
     lines = _before_comments(lines)
@@ -127,6 +124,19 @@ def generic_body(root: HtmlElement, captions: list[dict], title: str | None = No
     paragraphs = _without_noise(lines, boxes, root, [e for box in boxes for e in noise[box]])
     html = "\n".join(f"<p>{escape(p)}</p>" for p in paragraphs)
     return Body(paragraphs, f"<div>{html}</div>" if html else "")
+
+
+def _as_page_blocks(root: HtmlElement, lines: list[str], links: dict[str, list[HtmlElement]]
+                    ) -> list[str]:
+    """trafilatura's lines as the page's own blocks: table rows split into their cells,
+    Persian words given back the zero-width joiners it drops, sentences it broke at their
+    links put back together."""
+    if any(line.startswith("|") for line in lines):
+        lines = _table_cells_as_blocks(root, lines)
+    if any(ARABIC_SCRIPT.search(line) for line in lines):
+        page_text = {_without_joiners(block): block for _tag, block in iter_blocks(root)}
+        lines = [page_text.get(_without_joiners(line), line) for line in lines]
+    return _rejoin_inline_links([line for line in lines if line], links)
 
 
 TABLE_CELL = re.compile(r"(?<!\\)\|")
@@ -241,38 +251,31 @@ def _glued(left: str, right: str) -> str:
     return left + right if right[:1] in ",.;:!?)’”»" else f"{left} {right}"
 
 
-def _main_text(root: HtmlElement, links: dict[str, list[HtmlElement]]) -> str:
-    """trafilatura's main text: its fast mode, and its full mode (which weighs readability's
-    and jusText's answers too) where the fast answer is empty, made of layout tables, holds
-    page furniture (navigation, forms, footers) that full mode would clean, holds no line
-    of prose (a fixtures table, a link list), is mostly whole links (a menu taken in), or is
-    short on a page laid out in tables (elsewhere full mode's longer answers to short pages
-    were mostly wrong); and where it misses loose prose beside what it kept."""
-    import trafilatura
-    from trafilatura.external import SANITIZED_XPATH
-
-    fast, full = _trafilatura_options()
-    found = trafilatura.bare_extraction(root, options=fast)
-    body = found.body if found is not None else None
-    text = (found.text or "") if found is not None else ""
-    deficient = (body is None or not text or not body.xpath(".//p//text()")
-                 or len(body.findall(".//table")) > len(body.findall(".//p"))
-                 or bool(body.xpath(SANITIZED_XPATH)))
-    no_prose = not any(is_prose(line) for line in text.split("\n"))
-    if deficient or no_prose or (len(text) < SHORT_TEXT and _laid_out_in_tables(root)):
-        return trafilatura.extract(root, options=full) or ""
+def _main_text(root: HtmlElement, links: dict[str, list[HtmlElement]]
+               ) -> tuple[str, HtmlElement | None]:
+    """The page's main text, and the box holding it: found by main_content, or by
+    trafilatura's full mode (which weighs readability's and jusText's answers too; no box)
+    where main_content finds nothing, no line of prose (a fixtures table, a link list),
+    mostly whole links (a menu taken in), or a short text on a page laid out in tables."""
+    found = main_content(root)
+    text = "\n".join(found.lines)
+    if (found.box is None or not any(is_prose(line) for line in found.lines)
+            or (len(text) < SHORT_TEXT and _laid_out_in_tables(root))):
+        return _trafilatura_text(root) or "", None
     if _mostly_menu(text, links):
-        return trafilatura.extract(root, options=full) or text
-    missed = _loose_prose_missed(root, text)
-    if missed:
-        fuller = trafilatura.extract(root, options=full) or ""
-        if missed in collapse_spaces(fuller):
-            return fuller
-    return text
+        return _trafilatura_text(root) or text, None
+    return text, found.box
+
+
+def _trafilatura_text(root: HtmlElement) -> str | None:
+    """trafilatura's text without comments, in its full mode."""
+    import trafilatura
+
+    return trafilatura.extract(root, options=_trafilatura_options())
 
 
 def _mostly_menu(text: str, links: dict[str, list[HtmlElement]]) -> bool:
-    """A fast answer whose lines are more often whole links (menus, headline lists) than
+    """A main text whose lines are more often whole links (menus, headline lists) than
     not: the page's navigation taken in, which the full mode cleans."""
     lines = [line for raw in text.split("\n") if (line := collapse_spaces(raw))]
     if len(lines) < MENU_LINES:
@@ -283,47 +286,20 @@ def _mostly_menu(text: str, links: dict[str, list[HtmlElement]]) -> bool:
 MENU_LINES = 10
 
 
-_loose_texts = etree.XPath(
-    "//*[self::div or self::td or self::section or self::article]"
-    "/text()[string-length(normalize-space()) > 80]")
-
-
-def _loose_prose_missed(root: HtmlElement, text: str) -> str | None:
-    """The start of a run of prose sitting loose in a <div> (no <p> around it) beside
-    paragraphs the fast answer holds, which the fast answer lacks: its fast mode reads
-    the paragraphs of a block and can skip the text between them."""
-    found = collapse_spaces(text)
-    lines = [line[:60] for raw in text.split("\n")
-             if is_prose(line := collapse_spaces(raw))]
-    for node in _loose_texts(root):
-        loose = collapse_spaces(node)
-        if not is_prose(loose) or loose[:60] in found:
-            continue
-        holder = node.getparent()
-        if node.is_tail:
-            holder = holder.getparent()
-        if holder is not None:
-            around = collapse_spaces(holder.text_content())
-            if any(line in around for line in lines):
-                return loose[:60]
-    return None
-
-
 @lru_cache(maxsize=1)
-def _trafilatura_options() -> tuple[Any, Any]:
-    """trafilatura's settings for the fast and the full pass (text without comments), built
-    once: building them reads its configuration on every call otherwise."""
+def _trafilatura_options() -> Any:
+    """trafilatura's settings for its full pass (text without comments), built once:
+    building them reads its configuration on every call otherwise."""
     from trafilatura.settings import Extractor
 
-    return (Extractor(output_format="python", fast=True, comments=False),
-            Extractor(output_format="txt", fast=False, comments=False))
+    return Extractor(output_format="txt", fast=False, comments=False)
 
 
 _laid_out_in_tables = etree.XPath("count(//table) > count(//p)")
 
 
 SHORT_TEXT = 500
-# A fast answer without one line this long is a list (fixtures, links), not an article.
+# A main text without one line this long is a list (fixtures, links), not an article.
 PROSE_WORDS = 15
 
 
@@ -511,15 +487,16 @@ MAX_NOISE_BOX = 3000
 MAIN_SHARE = 0.5
 
 
-def page_noise(root: HtmlElement, scope: HtmlElement | None = None
-               ) -> dict[str, list[HtmlElement]]:
+def page_noise(root: HtmlElement, scope: HtmlElement | None = None,
+               main: HtmlElement | None = None) -> dict[str, list[HtmlElement]]:
     """Texts of the boxes the page itself marks as not the article (share, related, ads,
     bylines, "most read"...), with the boxes holding each, for filtering a generic
     extractor's lines. Big boxes are left out: a class name like "hidden-xs" on a wrapper
-    must not take the article with it."""
+    must not take the article with it, nor can the boxes around the article's scope or
+    around the main content found (a Blogger post's "widget")."""
     elements = noise_boxes(root) + list(root.iter("footer", "nav", "aside", "header", "address", "amp-ad"))
-    if scope is not None:  # boxes around the article itself are not noise
-        around = {scope, *scope.iterancestors()}
+    around = {a for box in (scope, main) if box is not None for a in (box, *box.iterancestors())}
+    if around:
         elements = [e for e in elements if e not in around]
     boxes: dict[str, list[HtmlElement]] = {}
     for element in elements:

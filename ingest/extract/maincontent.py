@@ -1,0 +1,283 @@
+"""The main content of a page of unknown structure, found in one walk of its tree.
+
+Every run of text a browser shows as its own block is weighed: prose counts for the
+element holding it, link lists and short labels count against it. The element whose
+subtree weighs most is the article's box (a maximum-weight subtree), and its blocks,
+less link lists, are the text. Menus, sidebars and footers lose because their link text
+outweighs what little prose they have; the article's own short lines (subheadings, a
+dateline) come along because they sit inside the winning box.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ingest.extract.html import BLOCK_TAGS, PARAGRAPH_TAGS, HtmlElement
+from ingest.text import collapse_spaces
+
+# Never shown as text, or controls rather than content.
+SKIPPED_TAGS = frozenset(
+    "script style noscript template iframe svg select option button input textarea label "
+    "nav aside footer head object embed map area canvas video audio figcaption".split())
+
+# Boxes of readers' comments, by their id or class ("comments", "commentlist",
+# "blogComments", "disqus_thread"), not flags on a post ("comments-open", "commentable").
+COMMENTS_BOX = re.compile(
+    r"comment(?!able|s?[-_]?(?:open|closed|count|link|number))|^respond$|disqus|trackback|pingback",
+    re.I)
+# Boxes whose id or class says they hold something beside the article; their prose does not
+# make a box the article's unless the same name also says content ("sidebar" but not
+# "content-with-sidebar").
+BESIDE_ARTICLE = re.compile(
+    r"footer|copyright|credit|profile|author|byline|sidebar|widget|related|menu|navigation|navbar|masthead|sponsor|advert"
+    r"|promo|share|social|breadcrumb|disclaimer|legal|popular|subscribe|newsletter|banner"
+    r"|signup|login|rss|teaser|sitemap|skyscraper|pagination|pager|popup|cookie|tool|caption|gallery"
+    r"|slideshow|carousel|meta|byline|(?<![a-z])date|(?<![a-z])time(?![a-z])|posted", re.I)
+ARTICLE_NAME = re.compile(r"article|content|entry|main|post|story|body|text|column", re.I)
+# What prose counts for in a box named as beside the article: names mislead often enough
+# (Blogger keeps posts in a "widget") that they only tip the balance.
+BESIDE_SHARE = 0.5
+# A box inside the article's named as beside it is left out unless it holds this share of
+# the article's weight (then the name is wrong: Blogger's posts sit in a "widget").
+MAIN_SHARE = 0.5
+# What a box's own name adds to its weight when the box is chosen.
+NAME_BONUS = 100.0
+# Elements that can be the article's box: not one paragraph, heading or list item, which
+# would leave the rest of the article behind when one of its paragraphs outweighs it.
+BOX_TAGS = (BLOCK_TAGS | {"body"}) - frozenset(
+    "p h1 h2 h3 h4 h5 h6 pre li dt dd th blockquote figcaption summary address hr".split())
+HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+HIDING_CLASSES = frozenset("hidden is-hidden visually-hidden sr-only screen-reader-text d-none invisible".split())
+CONTAINER_TAGS = frozenset("div section ul ol li dl table tbody tr td article aside header".split())
+
+# Words in a line of prose rather than a label or a link.
+PROSE_WORDS = 15
+# A block with more of its text in links than this is navigation.
+LINK_HEAVY = 0.5
+# Blocks shorter than this (in characters) weigh nothing either way unless they are links.
+SHORT_BLOCK = 25
+
+
+@dataclass
+class Block:
+    """One run of text shown as its own block, and the block element holding it."""
+
+    text: str
+    tag: str
+    holder: HtmlElement
+    link_chars: int
+    in_comments: bool = False
+    # Mostly text of inline elements named as a byline, a date or a share button.
+    furniture: bool = False
+    # The innermost box around it named as beside the article (or as comments), if any.
+    beside: HtmlElement | None = None
+
+    @property
+    def link_density(self) -> float:
+        return self.link_chars / len(self.text) if self.text else 0.0
+
+
+@dataclass
+class MainContent:
+    """The box that holds the article, and its blocks worth keeping, in page order."""
+
+    box: HtmlElement | None
+    lines: list[str] = field(default_factory=list)
+    table_rows: int = 0
+
+
+def block_weight(block: Block) -> float:
+    """Prose counts by its unlinked characters, sentences by a bonus for each full stop
+    and comma; link text counts against, so a menu's box loses to the article's."""
+    length = len(block.text)
+    linked = block.link_chars
+    if linked > LINK_HEAVY * length:
+        return -float(linked)
+    if length < SHORT_BLOCK:
+        return -float(linked)
+    own = length - linked
+    punctuation = block.text.count(",") + block.text.count(". ")
+    return own + 10.0 * punctuation - 2.0 * linked
+
+
+class _Walk:
+    """One pass over the tree: blocks in page order, and each block element's subtree
+    weight, summed as the recursion returns."""
+
+    def __init__(self, skipped: set[HtmlElement]) -> None:
+        self.skipped = skipped
+        self.blocks: list[Block] = []
+        self.weights: dict[HtmlElement, float] = {}
+        self.buffer: list[str] = []
+        self.link_chars = 0
+        self.link_depth = 0
+        self.furniture_chars = 0
+        self.furniture_depth = 0
+        self.holders: list[HtmlElement] = []
+        self.tags: list[str] = []
+        self.own: list[float] = []
+        self.comments_depth = 0
+        self.beside_boxes: list[HtmlElement] = []
+        self.use_names = True
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        text = collapse_spaces("".join(self.buffer))
+        self.buffer.clear()
+        linked, self.link_chars = self.link_chars, 0
+        furniture, self.furniture_chars = self.furniture_chars, 0
+        if not text or not self.holders:
+            return
+        tag = next((t for t in reversed(self.tags) if t in PARAGRAPH_TAGS), "p")
+        beside = self.beside_boxes[-1] if self.beside_boxes else None
+        block = Block(text, tag, self.holders[-1], min(linked, len(text)), self.comments_depth > 0,
+                      2 * furniture > len(text), beside)
+        self.blocks.append(block)
+        weight = block_weight(block)
+        if (block.in_comments or block.furniture) and weight > 0:
+            weight = 0.0
+        elif beside is not None and weight > 0:
+            weight *= BESIDE_SHARE
+        self.own[-1] += weight
+
+    def text(self, value: str | None) -> None:
+        if value:
+            self.buffer.append(value)
+            if self.link_depth:
+                self.link_chars += len(value.strip())
+            if self.furniture_depth:
+                self.furniture_chars += len(value.strip())
+
+    def walk(self, node: HtmlElement) -> float:
+        tag = node.tag
+        if not isinstance(tag, str) or tag in SKIPPED_TAGS or node in self.skipped or _is_hidden(node):
+            return 0.0
+        block = tag in BLOCK_TAGS or tag == "body"
+        if tag == "br":
+            self.buffer.append(" ")
+        if block:
+            self.flush()
+            self.holders.append(node)
+            self.tags.append(tag)
+            self.own.append(0.0)
+        link = tag == "a"
+        self.link_depth += link
+        comments = beside = furniture = False
+        if self.use_names:
+            if tag in CONTAINER_TAGS:
+                comments = _is_comments_box(node)
+                beside = comments or _is_beside_article(node)
+            elif not block:  # "article__date" is a date, whatever the prefix says
+                furniture = tag == "time" or _names_beside(node)
+        self.furniture_depth += furniture
+        self.comments_depth += comments
+        if beside:
+            self.beside_boxes.append(node)
+        self.text(node.text)
+        total = 0.0
+        for child in node:
+            total += self.walk(child)
+            self.text(child.tail)
+        if block:
+            self.flush()
+        self.link_depth -= link
+        self.furniture_depth -= furniture
+        self.comments_depth -= comments
+        if beside:
+            self.beside_boxes.pop()
+        if block:
+            self.holders.pop()
+            self.tags.pop()
+            total += self.own.pop()
+            if tag in BOX_TAGS:
+                self.weights[node] = total + (NAME_BONUS * _name_hint(node) if self.use_names else 0.0)
+        return total
+
+
+def _is_comments_box(element: HtmlElement) -> bool:
+    return any(COMMENTS_BOX.search(value) for value in (element.get("id"), element.get("class")) if value)
+
+
+def _is_hidden(element: HtmlElement) -> bool:
+    """Marked as not shown: the hidden attribute, an inline display:none, a class that
+    only hides."""
+    if element.get("hidden") is not None or element.get("aria-hidden") == "true":
+        return True
+    style = element.get("style")
+    if style and HIDDEN_STYLE.search(style):
+        return True
+    classes = element.get("class")
+    return bool(classes) and not HIDING_CLASSES.isdisjoint(classes.split())
+
+
+def _names_beside(element: HtmlElement) -> bool:
+    name = " ".join(value for value in (element.get("id"), element.get("class")) if value)
+    return bool(name) and bool(BESIDE_ARTICLE.search(name))
+
+
+def _is_beside_article(element: HtmlElement) -> bool:
+    return _name_hint(element) < 0
+
+
+def _name_hint(element: HtmlElement) -> int:
+    """+1 for a box named as content ("story", "entry-content"), -1 for one named as beside
+    it ("sidebar", "copyright"), 0 for neither or both."""
+    name = " ".join(value for value in (element.get("id"), element.get("class")) if value)
+    if not name:
+        return 0
+    if COMMENTS_BOX.search(name):
+        return -1
+    return bool(ARTICLE_NAME.search(name)) - bool(BESIDE_ARTICLE.search(name))
+
+
+def main_content(root: HtmlElement, skipped: set[HtmlElement] | None = None) -> MainContent:
+    """The page's main content: the blocks of the heaviest box, without link lists.
+    skipped: boxes known not to be the article (their text is not weighed)."""
+    body = root.find("body")
+    start = body if body is not None else root
+    walk = _Walk(skipped or set())
+    walk.walk(start)
+    box, weight = _heaviest(walk)
+    if box is None or weight <= 0:
+        # the names mark every box as beside the article: the names are wrong
+        walk = _Walk(skipped or set())
+        walk.use_names = False
+        walk.walk(start)
+        box, weight = _heaviest(walk)
+    if box is None or weight <= 0:
+        return MainContent(None)
+    inside = _descendant_blocks(box)
+    blocks = [b for b in walk.blocks
+              if b.holder in inside and b.link_chars <= LINK_HEAVY * len(b.text) and not b.furniture]
+    dropped = {b.beside for b in blocks
+               if b.beside is not None and b.beside is not box and b.beside in inside
+               and walk.weights.get(b.beside, 0.0) < MAIN_SHARE * weight}
+    if _prose_words(b for b in blocks if b.beside in dropped) > _prose_words(
+            b for b in blocks if b.beside not in dropped):
+        # the names are wrong (the article's paragraphs each in a "caption" box): only
+        # the named boxes without prose go
+        with_prose = {b.beside for b in blocks if b.beside in dropped and _is_prose(b)}
+        dropped -= with_prose
+    lines = [b.text for b in blocks if b.beside not in dropped]
+    return MainContent(box, lines)
+
+
+def _heaviest(walk: _Walk) -> tuple[HtmlElement | None, float]:
+    if not walk.weights:
+        return None, 0.0
+    return max(walk.weights.items(), key=lambda item: item[1])
+
+
+def _is_prose(block: Block) -> bool:
+    return len(block.text.split()) >= PROSE_WORDS
+
+
+def _prose_words(blocks: Iterable[Block]) -> int:
+    return sum(len(b.text.split()) for b in blocks if _is_prose(b))
+
+
+def _descendant_blocks(box: HtmlElement) -> set[HtmlElement]:
+    return {box, *box.iterdescendants(*BLOCK_TAGS)}
