@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
 
 from ingest.extract.html import BLOCK_TAGS, PARAGRAPH_TAGS, HtmlElement
 from ingest.text import collapse_spaces
@@ -38,7 +40,7 @@ BESIDE_ARTICLE = re.compile(
 ARTICLE_NAME = re.compile(r"article|content|entry|main|post|story|body|text|column", re.I)
 # What prose counts for in a box named as beside the article: names mislead often enough
 # (Blogger keeps posts in a "widget") that they only tip the balance.
-BESIDE_SHARE = 0.5
+BESIDE_SHARE = 0.25
 # A box inside the article's named as beside it is left out unless it holds this share of
 # the article's weight (then the name is wrong: Blogger's posts sit in a "widget").
 MAIN_SHARE = 0.5
@@ -106,8 +108,7 @@ class _Walk:
     """One pass over the tree: blocks in page order, and each block element's subtree
     weight, summed as the recursion returns."""
 
-    def __init__(self, skipped: set[HtmlElement]) -> None:
-        self.skipped = skipped
+    def __init__(self) -> None:
         self.blocks: list[Block] = []
         self.weights: dict[HtmlElement, float] = {}
         self.buffer: list[str] = []
@@ -153,7 +154,15 @@ class _Walk:
 
     def walk(self, node: HtmlElement) -> float:
         tag = node.tag
-        if not isinstance(tag, str) or tag in SKIPPED_TAGS or node in self.skipped or _is_hidden(node):
+        if not isinstance(tag, str) or tag in SKIPPED_TAGS:
+            return 0.0
+        get = node.get
+        ident, classes, style = get("id"), get("class"), get("style")
+        if ((style and HIDDEN_STYLE.search(style)) or get("hidden") is not None
+                or get("aria-hidden") == "true"):
+            return 0.0
+        names = _names(ident, classes) if ident or classes else None
+        if names is not None and names.hiding:
             return 0.0
         block = tag in BLOCK_TAGS or tag == "body"
         if tag == "br":
@@ -166,12 +175,14 @@ class _Walk:
         link = tag == "a"
         self.link_depth += link
         comments = beside = furniture = False
-        if self.use_names:
+        if names is not None and self.use_names:
             if tag in CONTAINER_TAGS:
-                comments = _is_comments_box(node)
-                beside = comments or _is_beside_article(node)
+                comments = names.comments
+                beside = names.hint < 0
             elif not block:  # "article__date" is a date, whatever the prefix says
-                furniture = tag == "time" or _names_beside(node)
+                furniture = names.names_beside
+        if tag == "time" and self.use_names:
+            furniture = True
         self.furniture_depth += furniture
         self.comments_depth += comments
         if beside:
@@ -193,57 +204,45 @@ class _Walk:
             self.tags.pop()
             total += self.own.pop()
             if tag in BOX_TAGS:
-                self.weights[node] = total + (NAME_BONUS * _name_hint(node) if self.use_names else 0.0)
+                bonus = NAME_BONUS * names.hint if names is not None and self.use_names else 0.0
+                self.weights[node] = total + bonus
         return total
 
 
-def _is_comments_box(element: HtmlElement) -> bool:
-    return any(COMMENTS_BOX.search(value) for value in (element.get("id"), element.get("class")) if value)
+class _Names(NamedTuple):
+    """What an element's id and class say about it."""
+
+    hiding: bool  # a class that only hides ("hidden", "sr-only")
+    comments: bool  # readers' comments
+    hint: int  # +1 named as content ("story", "entry-content"), -1 as beside it, else 0
+    names_beside: bool  # a name of something beside the article, whatever else it says
 
 
-def _is_hidden(element: HtmlElement) -> bool:
-    """Marked as not shown: the hidden attribute, an inline display:none, a class that
-    only hides."""
-    if element.get("hidden") is not None or element.get("aria-hidden") == "true":
-        return True
-    style = element.get("style")
-    if style and HIDDEN_STYLE.search(style):
-        return True
-    classes = element.get("class")
-    return bool(classes) and not HIDING_CLASSES.isdisjoint(classes.split())
+@lru_cache(maxsize=4096)
+def _names(ident: str | None, classes: str | None) -> _Names:
+    values = [value for value in (ident, classes) if value]
+    name = " ".join(values)
+    comments = any(COMMENTS_BOX.search(value) for value in values)
+    beside = bool(BESIDE_ARTICLE.search(name))
+    if comments:
+        hint = -1
+    else:
+        hint = bool(ARTICLE_NAME.search(name)) - beside
+    hiding = bool(classes) and not HIDING_CLASSES.isdisjoint(classes.split())
+    return _Names(hiding, comments, hint, beside)
 
 
-def _names_beside(element: HtmlElement) -> bool:
-    name = " ".join(value for value in (element.get("id"), element.get("class")) if value)
-    return bool(name) and bool(BESIDE_ARTICLE.search(name))
-
-
-def _is_beside_article(element: HtmlElement) -> bool:
-    return _name_hint(element) < 0
-
-
-def _name_hint(element: HtmlElement) -> int:
-    """+1 for a box named as content ("story", "entry-content"), -1 for one named as beside
-    it ("sidebar", "copyright"), 0 for neither or both."""
-    name = " ".join(value for value in (element.get("id"), element.get("class")) if value)
-    if not name:
-        return 0
-    if COMMENTS_BOX.search(name):
-        return -1
-    return bool(ARTICLE_NAME.search(name)) - bool(BESIDE_ARTICLE.search(name))
-
-
-def main_content(root: HtmlElement, skipped: set[HtmlElement] | None = None) -> MainContent:
-    """The page's main content: the blocks of the heaviest box, without link lists.
-    skipped: boxes known not to be the article (their text is not weighed)."""
+def main_content(root: HtmlElement) -> MainContent:
+    """The page's main content: the blocks of the heaviest box, less link lists, bylines,
+    comments and the boxes inside it named as something else."""
     body = root.find("body")
     start = body if body is not None else root
-    walk = _Walk(skipped or set())
+    walk = _Walk()
     walk.walk(start)
     box, weight = _heaviest(walk)
     if box is None or weight <= 0:
         # the names mark every box as beside the article: the names are wrong
-        walk = _Walk(skipped or set())
+        walk = _Walk()
         walk.use_names = False
         walk.walk(start)
         box, weight = _heaviest(walk)
@@ -255,11 +254,12 @@ def main_content(root: HtmlElement, skipped: set[HtmlElement] | None = None) -> 
     dropped = {b.beside for b in blocks
                if b.beside is not None and b.beside is not box and b.beside in inside
                and walk.weights.get(b.beside, 0.0) < MAIN_SHARE * weight}
-    if _prose_words(b for b in blocks if b.beside in dropped) > _prose_words(
+    if _prose_words(b for b in blocks if b.beside in dropped and not b.in_comments) > _prose_words(
             b for b in blocks if b.beside not in dropped):
         # the names are wrong (the article's paragraphs each in a "caption" box): only
-        # the named boxes without prose go
-        with_prose = {b.beside for b in blocks if b.beside in dropped and _is_prose(b)}
+        # the named boxes without prose go, and the comments
+        with_prose = {b.beside for b in blocks
+                      if b.beside in dropped and not b.in_comments and _is_prose(b)}
         dropped -= with_prose
     lines = [b.text for b in blocks if b.beside not in dropped]
     return MainContent(box, lines)
