@@ -36,7 +36,7 @@ BESIDE_ARTICLE = re.compile(
     r"footer|copyright|credit|profile|author|byline|sidebar|widget|related|menu|navigation|navbar|masthead|sponsor|advert"
     r"|promo|share|social|breadcrumb|disclaimer|legal|popular|subscribe|newsletter|banner"
     r"|signup|login|rss|teaser|sitemap|skyscraper|pagination|pager|popup|cookie|tool|caption|gallery"
-    r"|slideshow|carousel|meta|byline|(?<![a-z])date|(?<![a-z])time(?![a-z])|posted", re.I)
+    r"|slideshow|carousel|meta|byline|(?<![a-z])date(?!line)|(?<![a-z])time(?![a-z])|posted", re.I)
 ARTICLE_NAME = re.compile(r"article|content|entry|main|post|story|body|text|column", re.I)
 # What prose counts for in a box named as beside the article: names mislead often enough
 # (Blogger keeps posts in a "widget") that they only tip the balance.
@@ -179,7 +179,8 @@ class _Walk:
             if tag in CONTAINER_TAGS:
                 comments = names.comments
                 beside = names.hint < 0
-            elif not block:  # "article__date" is a date, whatever the prefix says
+            elif not block or tag in PARAGRAPH_TAGS:
+                # a line named as a date or byline is one ("article__date", "postmetadata")
                 furniture = names.names_beside
         if tag == "time" and self.use_names:
             furniture = True
