@@ -58,6 +58,8 @@ CONTAINER_TAGS = frozenset("div section ul ol li dl table tbody tr td article as
 PROSE_WORDS = 15
 # A block with more of its text in links than this is navigation.
 LINK_HEAVY = 0.5
+# Characters of its own, beside its links, that make a list entry more than a link.
+OWN_TEXT = 8
 # Blocks shorter than this (in characters) weigh nothing either way unless they are links.
 SHORT_BLOCK = 25
 
@@ -71,6 +73,7 @@ class Block:
     holder: HtmlElement
     link_chars: int
     in_comments: bool = False
+    links: int = 0
     # Mostly text of inline elements named as a byline, a date or a share button.
     furniture: bool = False
     # The innermost box around it named as beside the article (or as comments), if any.
@@ -114,6 +117,7 @@ class _Walk:
         self.buffer: list[str] = []
         self.link_chars = 0
         self.link_depth = 0
+        self.links = 0
         self.furniture_chars = 0
         self.furniture_depth = 0
         self.holders: list[HtmlElement] = []
@@ -130,12 +134,13 @@ class _Walk:
         self.buffer.clear()
         linked, self.link_chars = self.link_chars, 0
         furniture, self.furniture_chars = self.furniture_chars, 0
+        links, self.links = self.links, 0
         if not text or not self.holders:
             return
         tag = next((t for t in reversed(self.tags) if t in PARAGRAPH_TAGS), "p")
         beside = self.beside_boxes[-1] if self.beside_boxes else None
         block = Block(text, tag, self.holders[-1], min(linked, len(text)), self.comments_depth > 0,
-                      2 * furniture > len(text), beside)
+                      links, 2 * furniture > len(text), beside)
         self.blocks.append(block)
         weight = block_weight(block)
         if (block.in_comments or block.furniture) and weight > 0:
@@ -174,6 +179,7 @@ class _Walk:
             self.own.append(0.0)
         link = tag == "a"
         self.link_depth += link
+        self.links += link
         comments = beside = furniture = False
         if names is not None and self.use_names:
             if tag in CONTAINER_TAGS:
@@ -251,7 +257,7 @@ def main_content(root: HtmlElement) -> MainContent:
         return MainContent(None)
     inside = _descendant_blocks(box)
     blocks = [b for b in walk.blocks
-              if b.holder in inside and b.link_chars <= LINK_HEAVY * len(b.text) and not b.furniture]
+              if b.holder in inside and not _navigation(b) and not b.furniture]
     dropped = {b.beside for b in blocks
                if b.beside is not None and b.beside is not box and b.beside in inside
                and walk.weights.get(b.beside, 0.0) < MAIN_SHARE * weight}
@@ -270,6 +276,14 @@ def _heaviest(walk: _Walk) -> tuple[HtmlElement | None, float]:
     if not walk.weights:
         return None, 0.0
     return max(walk.weights.items(), key=lambda item: item[1])
+
+
+def _navigation(block: Block) -> bool:
+    """Mostly link text, and either several links (a menu, "Home | News | Sport") or one
+    with hardly a word beside it; not an entry of a list with words of its own beside its
+    link ("Bad news! - 16.2%")."""
+    return (block.link_chars > LINK_HEAVY * len(block.text)
+            and (block.links > 2 or len(block.text) - block.link_chars < OWN_TEXT))
 
 
 def _is_prose(block: Block) -> bool:
