@@ -44,6 +44,8 @@ BESIDE_SHARE = 0.25
 # A box inside the article's named as beside it is left out unless it holds this share of
 # the article's weight (then the name is wrong: Blogger's posts sit in a "widget").
 MAIN_SHARE = 0.5
+# A box holding this share of the heaviest box's weight is the article's box.
+INNER_SHARE = 0.8
 # What a box's own name adds to its weight when the box is chosen.
 NAME_BONUS = 100.0
 # Elements that can be the article's box: not one paragraph, heading or list item, which
@@ -273,9 +275,19 @@ def main_content(root: HtmlElement) -> MainContent:
 
 
 def _heaviest(walk: _Walk) -> tuple[HtmlElement | None, float]:
+    """The heaviest box, or the innermost box inside it holding nearly as much: the
+    article's own box rather than the column that also holds its author box and a list
+    of recommendations."""
     if not walk.weights:
         return None, 0.0
-    return max(walk.weights.items(), key=lambda item: item[1])
+    box, weight = max(walk.weights.items(), key=lambda item: item[1])
+    if weight <= 0:
+        return box, weight
+    heavy = [e for e in box.iter(*BOX_TAGS) if walk.weights.get(e, 0.0) >= INNER_SHARE * weight]
+    innermost = heavy[-1]
+    if all(e is innermost or e in innermost.iterancestors() for e in heavy):
+        return innermost, walk.weights[innermost]
+    return box, weight
 
 
 def _navigation(block: Block) -> bool:
