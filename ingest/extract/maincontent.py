@@ -33,7 +33,7 @@ COMMENTS_BOX = re.compile(
 # make a box the article's unless the same name also says content ("sidebar" but not
 # "content-with-sidebar").
 BESIDE_ARTICLE = re.compile(
-    r"footer|copyright|credit|profile|author|byline|sidebar|widget|related|menu|navigation|navbar|masthead|sponsor|advert"
+    r"footer|(?<![a-z])foot(?![a-z])|copyright|credit|profile|author|byline|sidebar|widget|related|menu|navigation|navbar|masthead|sponsor|advert"
     r"|promo|share|social|breadcrumb|disclaimer|legal|popular|subscribe|newsletter|banner"
     r"|signup|login|rss|teaser|sitemap|skyscraper|pagination|pager|popup|cookie|tool|caption|gallery"
     r"|slideshow|carousel|meta|byline|(?<![a-z])date(?!line)|(?<![a-z])time(?![a-z])|posted", re.I)
