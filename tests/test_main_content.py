@@ -8,12 +8,12 @@ from ingest.extract.html import parse_html
 from ingest.extract.maincontent import main_content
 
 PARAGRAPHS = [
-    "The harbour board voted on Monday to close the old fish market at the end of the "
-    "season, ending a trade that has run on the quay for more than two hundred years.",
-    "Traders said they had expected the decision, but not so soon, and several asked for "
-    "another year to find a new place for their stalls in the town.",
-    "The board said the building would be repaired first and then let as workshops, with "
-    "the traders offered the first leases at a lower rent.",
+    ("The harbour board voted on Monday to close the old fish market at the end of the "
+     "season, ending a trade that has run on the quay for more than two hundred years."),
+    ("Traders said they had expected the decision, but not so soon, and several asked for "
+     "another year to find a new place for their stalls in the town."),
+    ("The board said the building would be repaired first and then let as workshops, with "
+     "the traders offered the first leases at a lower rent."),
 ]
 ARTICLE = "".join(f"<p>{text}</p>" for text in PARAGRAPHS)
 
@@ -46,7 +46,8 @@ def test_a_thread_of_comments_longer_than_the_article_stays_out() -> None:
                "and it is a real shame that the market will not see another summer.")
     comments = "".join(f'<li class="comment"><p>{comment} ({n})</p></li>' for n in range(8))
     lines = lines_of(f'<div id="main"><div class="entry">{ARTICLE}</div>'
-                     f'<div id="comments"><h3>8 Responses</h3><ol class="commentlist">{comments}</ol></div></div>')
+                     '<div id="comments"><h3>8 Responses</h3>'
+                     f'<ol class="commentlist">{comments}</ol></div></div>')
     assert lines[:3] == PARAGRAPHS
     assert not any("grandfather" in line for line in lines)
 
@@ -56,7 +57,8 @@ def test_a_post_inside_a_box_named_widget_is_found() -> None:
     about = ("We write about boats, harbours and the people who work on them, from the north "
              "coast to the islands, and we welcome letters from readers.")
     lines = lines_of(
-        f'<div id="main"><div class="widget Blog" id="Blog1"><div class="post-body">{ARTICLE}</div></div></div>'
+        '<div id="main"><div class="widget Blog" id="Blog1">'
+        f'<div class="post-body">{ARTICLE}</div></div></div>'
         f'<div id="sidebar"><div class="widget Text" id="Text1"><p>{about}</p></div>'
         f'<div class="widget LinkList"><ul>{SIDEBAR_LINKS}</ul></div></div>')
     assert lines == PARAGRAPHS
@@ -113,7 +115,8 @@ def test_captions_holding_the_prose_are_kept_and_the_stubs_beside_them_go() -> N
         f'<div class="image-wrapper"><div class="photo-meta">Photo #{n} Title:</div>'
         f'<div class="caption-image"><p>{text}</p></div></div>'
         for n, text in enumerate(PARAGRAPHS))
-    assert lines_of(f'<div id="post-wrapper"><div class="post-body">{boxes}</div></div>') == PARAGRAPHS
+    lines = lines_of(f'<div id="post-wrapper"><div class="post-body">{boxes}</div></div>')
+    assert lines == PARAGRAPHS
 
 
 def test_a_page_of_links_only_has_no_main_content() -> None:

@@ -16,7 +16,7 @@ from lxml_html_clean import Cleaner
 from ingest.dates import parse_datetime
 from ingest.extract import selectors
 from ingest.extract.html import HtmlElement, inside_any, iter_blocks, page_class_names, select
-from ingest.extract.maincontent import main_content
+from ingest.extract.maincontent import is_prose, main_content, prose_words
 from ingest.text import collapse_spaces, near_duplicate
 
 SANITIZER = Cleaner(
@@ -299,8 +299,6 @@ _laid_out_in_tables = etree.XPath("count(//table) > count(//p)")
 
 
 SHORT_TEXT = 500
-# A main text without one line this long is a list (fixtures, links), not an article.
-PROSE_WORDS = 15
 
 
 # A theme container holding less than this is probably not the article (a teaser, an
@@ -308,16 +306,6 @@ PROSE_WORDS = 15
 MIN_THEME_BODY_WORDS = 60
 # A single paragraph of prose the container lacks this long is an article, not a bio box.
 ARTICLE_PARAGRAPH_WORDS = 200
-
-
-def is_prose(line: str) -> bool:
-    """Long enough to be a sentence of prose, not a label, a link or an image stub."""
-    return len(line.split()) >= PROSE_WORDS
-
-
-def prose_words(paragraphs: list[str]) -> int:
-    """Words in paragraphs long enough to be prose, not labels, links or image stubs."""
-    return sum(n for p in paragraphs if (n := len(p.split())) >= PROSE_WORDS)
 
 
 def theme_body_in_doubt(body: Body) -> bool:

@@ -1,11 +1,15 @@
 """The main content of a page of unknown structure, found in one walk of its tree.
 
 Every run of text a browser shows as its own block is weighed: prose counts for the
-element holding it, link lists and short labels count against it. The element whose
-subtree weighs most is the article's box (a maximum-weight subtree), and its blocks,
-less link lists, are the text. Menus, sidebars and footers lose because their link text
-outweighs what little prose they have; the article's own short lines (subheadings, a
-dateline) come along because they sit inside the winning box.
+element holding it, link text counts against it. The element whose subtree weighs most
+is the article's box (a maximum-weight subtree), and its blocks, less navigation, are the
+text. Menus, sidebars and footers lose because their link text outweighs what little
+prose they have; the article's own short lines (subheadings, a dateline) come along
+because they sit inside the winning box. What ids and classes say tips the balance
+(prose in a "sidebar" or "copyright" box weighs less, an "entry-content" box gets a
+bonus) and takes out what the box holds beside the article (comments, an author box, a
+byline), but never decides alone: a page whose names would leave nothing is read again
+without them. Hidden elements are not read.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from ingest.text import collapse_spaces
 SKIPPED_TAGS = frozenset(
     "script style noscript template iframe svg select option button input textarea label "
     "nav aside footer head object embed map area canvas video audio figcaption".split())
+CONTAINER_TAGS = frozenset("div section ul ol li dl table tbody tr td article header".split())
 
 # Boxes of readers' comments, by their id or class ("comments", "commentlist",
 # "blogComments", "disqus_thread"), not flags on a post ("comments-open", "commentable").
@@ -33,10 +38,11 @@ COMMENTS_BOX = re.compile(
 # make a box the article's unless the same name also says content ("sidebar" but not
 # "content-with-sidebar").
 BESIDE_ARTICLE = re.compile(
-    r"footer|(?<![a-z])foot(?![a-z])|copyright|credit|profile|author|byline|sidebar|widget|related|menu|navigation|navbar|masthead|sponsor|advert"
+    r"footer|(?<![a-z])foot(?![a-z])|copyright|credit|profile|author|byline|sidebar|widget"
+    r"|related|menu|navigation|navbar|masthead|sponsor|advert"
     r"|promo|share|social|breadcrumb|disclaimer|legal|popular|subscribe|newsletter|banner"
     r"|signup|login|rss|teaser|sitemap|skyscraper|pagination|pager|popup|cookie|tool|caption|gallery"
-    r"|slideshow|carousel|meta|byline|(?<![a-z])date(?!line)|(?<![a-z])time(?![a-z])|posted", re.I)
+    r"|slideshow|carousel|meta|(?<![a-z])date(?!line)|(?<![a-z])time(?![a-z])|posted", re.I)
 ARTICLE_NAME = re.compile(r"article|content|entry|main|post|story|body|text|column", re.I)
 # What prose counts for in a box named as beside the article: names mislead often enough
 # (Blogger keeps posts in a "widget") that they only tip the balance.
@@ -53,10 +59,10 @@ NAME_BONUS = 100.0
 BOX_TAGS = (BLOCK_TAGS | {"body"}) - frozenset(
     "p h1 h2 h3 h4 h5 h6 pre li dt dd th blockquote figcaption summary address hr".split())
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
-HIDING_CLASSES = frozenset("hidden is-hidden visually-hidden sr-only screen-reader-text d-none invisible".split())
-CONTAINER_TAGS = frozenset("div section ul ol li dl table tbody tr td article aside header".split())
+HIDING_CLASSES = frozenset(
+    "hidden is-hidden visually-hidden sr-only screen-reader-text d-none invisible".split())
 
-# Words in a line of prose rather than a label or a link.
+# Words in a line of prose rather than a label or a link (or a list of them: fixtures).
 PROSE_WORDS = 15
 # A block with more of its text in links than this is navigation.
 LINK_HEAVY = 0.5
@@ -71,7 +77,6 @@ class Block:
     """One run of text shown as its own block, and the block element holding it."""
 
     text: str
-    tag: str
     holder: HtmlElement
     link_chars: int
     in_comments: bool = False
@@ -81,10 +86,6 @@ class Block:
     # The innermost box around it named as beside the article (or as comments), if any.
     beside: HtmlElement | None = None
 
-    @property
-    def link_density(self) -> float:
-        return self.link_chars / len(self.text) if self.text else 0.0
-
 
 @dataclass
 class MainContent:
@@ -92,7 +93,6 @@ class MainContent:
 
     box: HtmlElement | None
     lines: list[str] = field(default_factory=list)
-    table_rows: int = 0
 
 
 def block_weight(block: Block) -> float:
@@ -123,7 +123,6 @@ class _Walk:
         self.furniture_chars = 0
         self.furniture_depth = 0
         self.holders: list[HtmlElement] = []
-        self.tags: list[str] = []
         self.own: list[float] = []
         self.comments_depth = 0
         self.beside_boxes: list[HtmlElement] = []
@@ -139,9 +138,8 @@ class _Walk:
         links, self.links = self.links, 0
         if not text or not self.holders:
             return
-        tag = next((t for t in reversed(self.tags) if t in PARAGRAPH_TAGS), "p")
         beside = self.beside_boxes[-1] if self.beside_boxes else None
-        block = Block(text, tag, self.holders[-1], min(linked, len(text)), self.comments_depth > 0,
+        block = Block(text, self.holders[-1], min(linked, len(text)), self.comments_depth > 0,
                       links, 2 * furniture > len(text), beside)
         self.blocks.append(block)
         weight = block_weight(block)
@@ -177,7 +175,6 @@ class _Walk:
         if block:
             self.flush()
             self.holders.append(node)
-            self.tags.append(tag)
             self.own.append(0.0)
         link = tag == "a"
         self.link_depth += link
@@ -210,7 +207,6 @@ class _Walk:
             self.beside_boxes.pop()
         if block:
             self.holders.pop()
-            self.tags.pop()
             total += self.own.pop()
             if tag in BOX_TAGS:
                 bonus = NAME_BONUS * names.hint if names is not None and self.use_names else 0.0
@@ -263,12 +259,12 @@ def main_content(root: HtmlElement) -> MainContent:
     dropped = {b.beside for b in blocks
                if b.beside is not None and b.beside is not box and b.beside in inside
                and walk.weights.get(b.beside, 0.0) < MAIN_SHARE * weight}
-    if _prose_words(b for b in blocks if b.beside in dropped and not b.in_comments) > _prose_words(
-            b for b in blocks if b.beside not in dropped):
+    if (prose_words(b.text for b in blocks if b.beside in dropped and not b.in_comments)
+            > prose_words(b.text for b in blocks if b.beside not in dropped)):
         # the names are wrong (the article's paragraphs each in a "caption" box): only
         # the named boxes without prose go, and the comments
         with_prose = {b.beside for b in blocks
-                      if b.beside in dropped and not b.in_comments and _is_prose(b)}
+                      if b.beside in dropped and not b.in_comments and is_prose(b.text)}
         dropped -= with_prose
     lines = [b.text for b in blocks if b.beside not in dropped]
     return MainContent(box, lines)
@@ -298,12 +294,14 @@ def _navigation(block: Block) -> bool:
             and (block.links > 2 or len(block.text) - block.link_chars < OWN_TEXT))
 
 
-def _is_prose(block: Block) -> bool:
-    return len(block.text.split()) >= PROSE_WORDS
+def is_prose(line: str) -> bool:
+    """Long enough to be a sentence of prose, not a label, a link or an image stub."""
+    return len(line.split()) >= PROSE_WORDS
 
 
-def _prose_words(blocks: Iterable[Block]) -> int:
-    return sum(len(b.text.split()) for b in blocks if _is_prose(b))
+def prose_words(paragraphs: Iterable[str]) -> int:
+    """Words in paragraphs long enough to be prose, not labels, links or image stubs."""
+    return sum(n for p in paragraphs if (n := len(p.split())) >= PROSE_WORDS)
 
 
 def _descendant_blocks(box: HtmlElement) -> set[HtmlElement]:
