@@ -129,8 +129,6 @@ class _Walk:
         self.use_names = True
 
     def flush(self) -> None:
-        if not self.buffer:
-            return
         text = collapse_spaces("".join(self.buffer))
         self.buffer.clear()
         linked, self.link_chars = self.link_chars, 0
@@ -149,17 +147,16 @@ class _Walk:
             weight *= BESIDE_SHARE
         self.own[-1] += weight
 
-    def text(self, value: str | None) -> None:
-        if value:
-            self.buffer.append(value)
-            if self.link_depth:
-                self.link_chars += len(value.strip())
-            if self.furniture_depth:
-                self.furniture_chars += len(value.strip())
+    def text(self, value: str) -> None:
+        self.buffer.append(value)
+        if self.link_depth:
+            self.link_chars += len(value.strip())
+        if self.furniture_depth:
+            self.furniture_chars += len(value.strip())
 
     def walk(self, node: HtmlElement) -> float:
         tag = node.tag
-        if not isinstance(tag, str) or tag in SKIPPED_TAGS:
+        if tag in SKIPPED_TAGS or not isinstance(tag, str):
             return 0.0
         get = node.get
         ident, classes, style = get("id"), get("class"), get("style")
@@ -170,37 +167,42 @@ class _Walk:
         if names is not None and names.hiding:
             return 0.0
         block = tag in BLOCK_TAGS or tag == "body"
-        if tag == "br":
-            self.buffer.append(" ")
         if block:
-            self.flush()
+            if self.buffer:
+                self.flush()
             self.holders.append(node)
             self.own.append(0.0)
+        elif tag == "br":
+            self.buffer.append(" ")
         link = tag == "a"
-        self.link_depth += link
-        self.links += link
+        if link:
+            self.link_depth += 1
+            self.links += 1
         comments = beside = furniture = False
-        if names is not None and self.use_names:
-            if tag in CONTAINER_TAGS:
-                comments = names.comments
-                beside = names.hint < 0
-            elif not block or tag in PARAGRAPH_TAGS:
-                # a line named as a date or byline is one ("article__date", "postmetadata")
-                furniture = names.names_beside
-        if tag == "time" and self.use_names:
-            furniture = True
+        if self.use_names:
+            if names is not None:
+                if tag in CONTAINER_TAGS:
+                    comments = names.comments
+                    beside = names.hint < 0
+                elif not block or tag in PARAGRAPH_TAGS:
+                    # a line named as a date or byline is one ("article__date", "postmetadata")
+                    furniture = names.names_beside
+            furniture = furniture or tag == "time"
         self.furniture_depth += furniture
         self.comments_depth += comments
         if beside:
             self.beside_boxes.append(node)
-        self.text(node.text)
+        if node.text:
+            self.text(node.text)
         total = 0.0
         for child in node:
             total += self.walk(child)
-            self.text(child.tail)
-        if block:
+            if child.tail:
+                self.text(child.tail)
+        if block and self.buffer:
             self.flush()
-        self.link_depth -= link
+        if link:
+            self.link_depth -= 1
         self.furniture_depth -= furniture
         self.comments_depth -= comments
         if beside:
