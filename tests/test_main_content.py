@@ -122,3 +122,9 @@ def test_captions_holding_the_prose_are_kept_and_the_stubs_beside_them_go() -> N
 def test_a_page_of_links_only_has_no_main_content() -> None:
     found = main_content(parse_html(page(f"<ul>{MENU}</ul><ul>{SIDEBAR_LINKS}</ul>")))
     assert found.box is None and found.lines == []
+
+
+def test_a_page_nested_deeper_than_python_recurses_is_read() -> None:
+    depth = 1500  # past Python's recursion limit, within what the HTML parser keeps
+    found = lines_of("<div>" * depth + ARTICLE + "</div>" * depth)
+    assert found == PARAGRAPHS

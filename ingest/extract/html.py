@@ -511,13 +511,17 @@ def _simple_members(selector: str) -> tuple[_SimpleMember, ...] | None:
     return tuple(members)
 
 
+# What lxml's walk reports: comments and processing instructions too, for their tails.
+WALK_EVENTS = ("start", "end", "comment", "pi")
+
+
 def iter_blocks(element: HtmlElement) -> Iterator[tuple[str, str]]:
     """(tag, text) of each run of text that a browser would show as its own block.
 
     Inline markup is flattened into the enclosing block; a block containing other blocks
     yields its loose text runs separately, so nested markup never duplicates text.
-    (Collected by plain recursion, then yielded: a generator per element, nested as deep
-    as the page, cost more than the walk itself.)"""
+    (Collected in one walk driven by lxml, then yielded: pages nest deeper than Python's
+    recursion allows, and a generator per element cost more than the walk itself.)"""
     blocks: list[tuple[str, str]] = []
     buffer: list[str] = []
     tag_stack: list[str] = []
@@ -531,24 +535,22 @@ def iter_blocks(element: HtmlElement) -> Iterator[tuple[str, str]]:
             paragraph_tag = next((t for t in reversed(tag_stack) if t in PARAGRAPH_TAGS), "p")
             blocks.append((paragraph_tag, text))
 
-    def walk(node: HtmlElement) -> None:
+    for event, node in etree.iterwalk(element, events=WALK_EVENTS):
         tag = node.tag if isinstance(node.tag, str) else ""
         block = tag in BLOCK_TAGS
-        if tag == "br":
-            buffer.append(" ")
-        if block:
-            flush()
-            tag_stack.append(tag)
-        if node.text and tag:
-            buffer.append(node.text)
-        for child in node:
-            walk(child)
-            if child.tail:
-                buffer.append(child.tail)
+        if event == "start" and tag:
+            if tag == "br":
+                buffer.append(" ")
+            if block:
+                flush()
+                tag_stack.append(tag)
+            if node.text:
+                buffer.append(node.text)
+            continue
         if block:
             flush()
             tag_stack.pop()
-
-    walk(element)
+        if node.tail and node is not element:
+            buffer.append(node.tail)
     flush()
     return iter(blocks)

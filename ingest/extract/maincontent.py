@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
-from ingest.extract.html import BLOCK_TAGS, PARAGRAPH_TAGS, HtmlElement
+from lxml import etree
+
+from ingest.extract.html import BLOCK_TAGS, PARAGRAPH_TAGS, WALK_EVENTS, HtmlElement
 from ingest.text import collapse_spaces
 
 # Never shown as text, or controls rather than content.
@@ -110,8 +112,8 @@ def block_weight(block: Block) -> float:
 
 
 class _Walk:
-    """One pass over the tree: blocks in page order, and each block element's subtree
-    weight, summed as the recursion returns."""
+    """One pass over the tree: blocks in page order, and each box's subtree weight,
+    summed as its elements close."""
 
     def __init__(self) -> None:
         self.blocks: list[Block] = []
@@ -126,6 +128,7 @@ class _Walk:
         self.own: list[float] = []
         self.comments_depth = 0
         self.beside_boxes: list[HtmlElement] = []
+        self.totals: list[float] = []
         self.use_names = True
 
     def flush(self) -> None:
@@ -148,24 +151,44 @@ class _Walk:
         self.own[-1] += weight
 
     def text(self, value: str) -> None:
+        """Text shown inside the current block."""
         self.buffer.append(value)
         if self.link_depth:
             self.link_chars += len(value.strip())
         if self.furniture_depth:
             self.furniture_chars += len(value.strip())
 
-    def walk(self, node: HtmlElement) -> float:
+    def walk(self, start: HtmlElement) -> None:
+        """Every element under start, in page order, walked by lxml (pages nest deeper than
+        Python's recursion allows)."""
+        walker = etree.iterwalk(start, events=WALK_EVENTS)
+        opened: list[_Exit | None] = []
+        for event, node in walker:
+            if event == "start" and isinstance(node.tag, str):
+                exit_ = self.enter(node)
+                opened.append(exit_)
+                if exit_ is None:
+                    walker.skip_subtree()
+                continue
+            exit_ = opened.pop() if event == "end" else None
+            if exit_ is not None:
+                self.leave(exit_)
+            if node.tail and node is not start:
+                self.text(node.tail)
+
+    def enter(self, node: HtmlElement) -> _Exit | None:
+        """Open an element; None if it is not read (not shown, not text)."""
         tag = node.tag
         if tag in SKIPPED_TAGS or not isinstance(tag, str):
-            return 0.0
+            return None
         get = node.get
         ident, classes, style = get("id"), get("class"), get("style")
         if ((style and HIDDEN_STYLE.search(style)) or get("hidden") is not None
                 or get("aria-hidden") == "true"):
-            return 0.0
+            return None
         names = _names(ident, classes) if ident or classes else None
         if names is not None and names.hiding:
-            return 0.0
+            return None
         block = tag in BLOCK_TAGS or tag == "body"
         if block:
             if self.buffer:
@@ -192,28 +215,41 @@ class _Walk:
         self.comments_depth += comments
         if beside:
             self.beside_boxes.append(node)
+        self.totals.append(0.0)
         if node.text:
             self.text(node.text)
-        total = 0.0
-        for child in node:
-            total += self.walk(child)
-            if child.tail:
-                self.text(child.tail)
-        if block and self.buffer:
+        hint = names.hint if names is not None and self.use_names else 0
+        return _Exit(node, block, link, furniture, comments, beside, hint)
+
+    def leave(self, opened: _Exit) -> None:
+        if opened.block and self.buffer:
             self.flush()
-        if link:
+        if opened.link:
             self.link_depth -= 1
-        self.furniture_depth -= furniture
-        self.comments_depth -= comments
-        if beside:
+        self.furniture_depth -= opened.furniture
+        self.comments_depth -= opened.comments
+        if opened.beside:
             self.beside_boxes.pop()
-        if block:
+        total = self.totals.pop()
+        if opened.block:
             self.holders.pop()
             total += self.own.pop()
-            if tag in BOX_TAGS:
-                bonus = NAME_BONUS * names.hint if names is not None and self.use_names else 0.0
-                self.weights[node] = total + bonus
-        return total
+            if opened.node.tag in BOX_TAGS:
+                self.weights[opened.node] = total + NAME_BONUS * opened.hint
+        if self.totals:
+            self.totals[-1] += total
+
+
+class _Exit(NamedTuple):
+    """An open element, and what closing it undoes."""
+
+    node: HtmlElement
+    block: bool
+    link: bool
+    furniture: bool
+    comments: bool
+    beside: bool
+    hint: int
 
 
 class _Names(NamedTuple):
