@@ -339,3 +339,19 @@ def test_pages_nested_deeper_than_python_recurses_are_extracted(where: str) -> N
     page = f"<html><body><h1>Ferry</h1>{body}</body></html>"
     fields = extract_article(page, "https://e.example/f")
     assert fields["body"].count("The ferry crossed twice on Sunday") == 3
+
+
+def test_a_page_too_big_for_trafilatura_still_gets_its_main_content() -> None:
+    """Past MAX_GENERIC_ELEMENTS trafilatura is not asked (its time grows with the square
+    of the elements), but main_content is linear: the article beside a 40,000-cell price
+    table is found, and the table left out."""
+    from ingest.extract.article import MAX_GENERIC_ELEMENTS
+
+    paragraph = ("<p>Prices on the fish market rose again this week, and traders said the cold "
+                 "weather had kept most of the small boats in the harbour since Monday.</p>")
+    rows = "".join(f"<tr><td>Lot {n}</td><td>{n % 97} kg</td><td>{n % 13}.50</td></tr>"
+                   for n in range(MAX_GENERIC_ELEMENTS // 3))
+    page = (f"<html><body><h1>Fish prices</h1><div class='col'><div class='story'>{paragraph * 4}"
+            f"</div></div><div class='data'><table>{rows}</table></div></body></html>")
+    fields = extract_article(page, "https://e.example/prices")
+    assert fields["body"].split("\n\n") == [paragraph[3:-4]] * 4

@@ -76,8 +76,8 @@ GENERIC = ExtractionRules()
 
 
 # trafilatura's time grows with the square of a page's elements past ~20,000 (10 s of CPU
-# at 100,000 short paragraphs, 6 minutes at 350,000): a bigger page is read by our own
-# block reader, from its theme container or else the article's scope.
+# at 100,000 short paragraphs, 6 minutes at 350,000): on a bigger page the generic body is
+# main_content's alone, and where that finds nothing, the article's scope is read whole.
 MAX_GENERIC_ELEMENTS = 30_000
 
 
@@ -146,12 +146,12 @@ def _extract_fields(root: HtmlElement, url: str, rules: ExtractionRules, page: s
     container = find_body_container(scope, excluded, rules.body)
     body = extract_body(container, captions, title, rules.noise) if container is not None else None
     if body is None or theme_body_in_doubt(body):
-        if _has_more_elements(root, MAX_GENERIC_ELEMENTS):
-            body = body or extract_body(scope, captions, title, rules.noise)
-        else:
-            fallback = generic_body(root, captions, title, scope)
-            if body is None or generic_holds_article(body, fallback, [text_of(e) for e in excluded]):
-                body = fallback
+        huge = _has_more_elements(root, MAX_GENERIC_ELEMENTS)
+        fallback = generic_body(root, captions, title, scope, trafilatura=not huge)
+        if body is None or generic_holds_article(body, fallback, [text_of(e) for e in excluded]):
+            body = fallback
+        if huge and not body.paragraphs:
+            body = extract_body(scope, captions, title, rules.noise)
     language = extract_language(root, structured)
     dates = extract_dates(root, scope, url, structured, excluded, rules.dates, page=page,
                           languages=lambda: page_languages(language, body.text if body else title or ""))

@@ -104,11 +104,12 @@ def _joined(elements: list[HtmlElement]) -> HtmlElement:
 
 
 def generic_body(root: HtmlElement, captions: list[dict], title: str | None = None,
-                 scope: HtmlElement | None = None) -> Body:
+                 scope: HtmlElement | None = None, trafilatura: bool = True) -> Body:
     """Main-content extraction for pages of unknown structure (see _main_text), minus
-    caption lines, page furniture and the readers' comments."""
+    caption lines, page furniture and the readers' comments. trafilatura: whether its
+    full mode may answer where main_content's answer is deficient."""
     links = _links_by_text(root)
-    text, box = _main_text(root, links)
+    text, box = _main_text(root, links, trafilatura)
     caption_texts = [c["text"] for c in captions] + [c["alt"] for c in captions if c["alt"]]
     noise = page_noise(root, scope, box)
     lines = [LIST_MARK.sub("", collapse_spaces(raw)) for raw in text.split("\n")]
@@ -251,7 +252,7 @@ def _glued(left: str, right: str) -> str:
     return left + right if right[:1] in ",.;:!?)’”»" else f"{left} {right}"
 
 
-def _main_text(root: HtmlElement, links: dict[str, list[HtmlElement]]
+def _main_text(root: HtmlElement, links: dict[str, list[HtmlElement]], trafilatura: bool = True
                ) -> tuple[str, HtmlElement | None]:
     """The page's main text, and the box holding it: found by main_content, or by
     trafilatura's full mode (which weighs readability's and jusText's answers too; no box)
@@ -259,6 +260,8 @@ def _main_text(root: HtmlElement, links: dict[str, list[HtmlElement]]
     mostly whole links (a menu taken in), or a short text on a page laid out in tables."""
     found = main_content(root)
     text = "\n".join(found.lines)
+    if not trafilatura:
+        return text, found.box
     if (found.box is None or not any(is_prose(line) for line in found.lines)
             or (len(text) < SHORT_TEXT and _laid_out_in_tables(root))):
         return _trafilatura_text(root) or "", None
