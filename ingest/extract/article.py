@@ -127,7 +127,10 @@ _WARM_UP_PAGE = (
 def warm_up() -> None:
     """Load now what extraction loads on its first pages (trafilatura, htmldate, dateparser's
     tables, the language guess's word lists: about a second of CPU), so that no page's time
-    limit pays for it: an extraction worker process runs this before its first page."""
+    limit pays for it: an extraction worker process runs this before its first page.
+    trafilatura is imported apart: the warm-up page is one main_content reads alone."""
+    import trafilatura  # noqa: F401
+
     from ingest.dates import preload
 
     preload()
