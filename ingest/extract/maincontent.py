@@ -130,6 +130,8 @@ class _Walk:
         self.beside_boxes: list[HtmlElement] = []
         self.totals: list[float] = []
         self.use_names = True
+        # Whether any name changed a weight: if none did, a walk without names is the same.
+        self.names_mattered = False
 
     def flush(self) -> None:
         text = collapse_spaces("".join(self.buffer))
@@ -146,8 +148,10 @@ class _Walk:
         weight = block_weight(block)
         if (block.in_comments or block.furniture) and weight > 0:
             weight = 0.0
+            self.names_mattered = True
         elif beside is not None and weight > 0:
             weight *= BESIDE_SHARE
+            self.names_mattered = True
         self.own[-1] += weight
 
     def text(self, value: str) -> None:
@@ -236,6 +240,7 @@ class _Walk:
             total += self.own.pop()
             if opened.node.tag in BOX_TAGS:
                 self.weights[opened.node] = total + NAME_BONUS * opened.hint
+                self.names_mattered = self.names_mattered or opened.hint != 0
         if self.totals:
             self.totals[-1] += total
 
@@ -283,7 +288,7 @@ def main_content(root: HtmlElement) -> MainContent:
     walk = _Walk()
     walk.walk(start)
     box, weight = _heaviest(walk)
-    if box is None or weight <= 0:
+    if (box is None or weight <= 0) and walk.names_mattered:
         # the names mark every box as beside the article: the names are wrong
         walk = _Walk()
         walk.use_names = False
