@@ -16,7 +16,7 @@ from lxml_html_clean import Cleaner
 from ingest.dates import parse_datetime
 from ingest.extract import selectors
 from ingest.extract.html import HtmlElement, inside_any, iter_blocks, page_class_names, select
-from ingest.extract.maincontent import is_prose, main_content, prose_words
+from ingest.extract.maincontent import MAIN_SHARE, is_prose, main_content, prose_words
 from ingest.text import collapse_spaces, near_duplicate
 
 SANITIZER = Cleaner(
@@ -301,6 +301,7 @@ def _trafilatura_options() -> Any:
 _laid_out_in_tables = etree.XPath("count(//table) > count(//p)")
 
 
+# A main text shorter than this (characters) on a page laid out in tables goes to trafilatura.
 SHORT_TEXT = 500
 
 
@@ -474,8 +475,6 @@ def _without_joiners(text: str) -> str:
 
 LIST_MARK = re.compile(r"^[-•*]\s+")
 MAX_NOISE_BOX = 3000
-# A noise box holding this share of the extracted text is the article itself.
-MAIN_SHARE = 0.5
 
 
 def page_noise(root: HtmlElement, scope: HtmlElement | None = None,

@@ -49,8 +49,8 @@ ARTICLE_NAME = re.compile(r"article|content|entry|main|post|story|body|text|colu
 # What prose counts for in a box named as beside the article: names mislead often enough
 # (Blogger keeps posts in a "widget") that they only tip the balance.
 BESIDE_SHARE = 0.25
-# A box inside the article's named as beside it is left out unless it holds this share of
-# the article's weight (then the name is wrong: Blogger's posts sit in a "widget").
+# A box named as beside the article is left out unless it holds this share of the article
+# (then the name is wrong: Blogger's posts sit in a "widget").
 MAIN_SHARE = 0.5
 # A box holding this share of the heaviest box's weight is the article's box.
 INNER_SHARE = 0.8
