@@ -22,6 +22,24 @@ def collapse_spaces(text: str) -> str:
     return " ".join(_INVISIBLE.sub("", text).split())
 
 
+# Scripts written without spaces between words: Han, Hiragana, Katakana (Thai has no
+# word marks either, but no fixed length of word to count by).
+_UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Characters of those scripts in a word, on average (Chinese about 1.5, Japanese more).
+UNSPACED_WORD_CHARS = 2
+
+
+def word_count(text: str) -> int:
+    """Words in a text: the runs between spaces, and in scripts written without spaces
+    (Chinese, Japanese) one word for every two of their characters, so that a paragraph of
+    Chinese counts as the sentence it is rather than as one word."""
+    words = len(text.split())
+    if text.isascii():
+        return words
+    unspaced = len(_UNSPACED.findall(text))
+    return words + unspaced // UNSPACED_WORD_CHARS if unspaced else words
+
+
 def normalize_text(text: str) -> str:
     """NFC, left-over HTML entities decoded, control and invisible characters removed,
     whitespace collapsed inside lines while paragraph breaks ("\\n\\n") are kept."""

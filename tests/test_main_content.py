@@ -128,3 +128,26 @@ def test_a_page_nested_deeper_than_python_recurses_is_read() -> None:
     depth = 1500  # past Python's recursion limit, within what the HTML parser keeps
     found = lines_of("<div>" * depth + ARTICLE + "</div>" * depth)
     assert found == PARAGRAPHS
+
+
+CHINESE = [
+    "港务局周一投票决定在本季结束时关闭旧鱼市场，结束了在码头上延续两百多年的交易，许多摊主对此感到意外。",
+    "摊主们表示，他们早已预料到这一决定，但没想到会这么快，一些人要求再给一年时间，在镇上为摊位另找地方。",
+    "港务局在2023-05-01的声明中说，建筑将先行修缮，然后作为工作坊出租，摊主可以较低的租金优先租用。",
+]
+
+
+def test_chinese_prose_counts_as_prose(monkeypatch) -> None:
+    """Chinese is written without spaces: its paragraphs are prose by their characters, so
+    main_content answers alone (trafilatura is not asked), and a paragraph holding a date
+    is not taken for a dateline."""
+    from ingest.extract import body
+
+    def no_trafilatura(root):
+        raise AssertionError("trafilatura asked")
+
+    monkeypatch.setattr(body, "_trafilatura_text", no_trafilatura)
+    article = "".join(f"<p>{text}</p>" for text in CHINESE)
+    root = parse_html(page(f'<ul class="nav-list">{MENU}</ul><div class="story">{article}</div>'))
+    assert main_content(root).lines == CHINESE
+    assert body.generic_body(root, []).paragraphs == CHINESE

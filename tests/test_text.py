@@ -1,4 +1,4 @@
-from ingest.text import collapse_spaces, near_duplicate, normalize_text
+from ingest.text import collapse_spaces, near_duplicate, normalize_text, word_count
 
 
 def test_collapse_spaces_drops_invisible_but_keeps_persian_zwnj():
@@ -20,3 +20,11 @@ def test_near_duplicate_caption_variants():
 def test_collapse_spaces_joins_every_unicode_space_separator():
     spaces = "\t\n\r\x0b\x0c\u00a0\u1680\u2000\u2005\u200a\u2028\u202f\u205f\u3000"
     assert collapse_spaces(f"{spaces}one{spaces}two  three{spaces}") == "one two three"
+
+
+def test_word_count_counts_scripts_written_without_spaces():
+    assert word_count("The council met on Tuesday evening.") == 6
+    assert word_count("شورای شهر روز سه‌شنبه تشکیل جلسه داد") == 7
+    assert word_count("港务局周一投票决定关闭旧鱼市场") == 1 + 15 // 2
+    assert word_count("市場は月曜日に閉鎖される") == 1 + 12 // 2
+    assert word_count("") == 0

@@ -17,7 +17,7 @@ from ingest.dates import parse_datetime
 from ingest.extract import selectors
 from ingest.extract.html import HtmlElement, inside_any, iter_blocks, page_class_names, select
 from ingest.extract.maincontent import MAIN_SHARE, is_prose, main_content, prose_words
-from ingest.text import collapse_spaces, near_duplicate
+from ingest.text import collapse_spaces, near_duplicate, word_count
 
 SANITIZER = Cleaner(
     scripts=True, javascript=True, comments=True, style=True, inline_style=True, links=True,
@@ -49,7 +49,7 @@ class Body:
 
     @property
     def word_count(self) -> int:
-        return sum(len(p.split()) for p in self.paragraphs)
+        return sum(word_count(p) for p in self.paragraphs)
 
     @property
     def text(self) -> str:
@@ -191,7 +191,7 @@ def _before_comments(lines: list[str]) -> list[str]:
     the byline, with more prose below it than words above) cuts nothing."""
     for index, line in enumerate(lines):
         if COMMENTS_HEADING.fullmatch(line):
-            before = sum(len(line.split()) for line in lines[:index])
+            before = sum(word_count(line) for line in lines[:index])
             after = prose_words(lines[index + 1:])
             if before and before >= after:
                 return lines[:index]
@@ -332,7 +332,7 @@ def generic_holds_article(theme: Body, generic: Body, outside: list[str]) -> boo
     lacking = [p for p in generic.paragraphs
                if is_prose(p) and not _mostly_within(p, own)
                and not any(p in region for region in outside)]
-    words = sum(len(p.split()) for p in lacking)
+    words = sum(word_count(p) for p in lacking)
     return (words > prose_words(theme.paragraphs)
             and (len(lacking) >= 2 or words >= ARTICLE_PARAGRAPH_WORDS))
 
@@ -530,7 +530,7 @@ def is_boilerplate_line(text: str, title: str | None) -> bool:
         return True
     if re.fullmatch(r"https?://\S+", text):
         return True
-    words = len(text.split())
+    words = word_count(text)
     if words <= 12 and STANDALONE_DATE.search(text):
         return True
     # a dateline in any language: a few words that are all a date

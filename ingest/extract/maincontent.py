@@ -23,7 +23,7 @@ from typing import NamedTuple
 from lxml import etree
 
 from ingest.extract.html import BLOCK_TAGS, PARAGRAPH_TAGS, WALK_EVENTS, HtmlElement
-from ingest.text import collapse_spaces
+from ingest.text import collapse_spaces, word_count
 
 # Never shown as text, or controls rather than content.
 SKIPPED_TAGS = frozenset(
@@ -339,12 +339,12 @@ def _navigation(block: Block) -> bool:
 
 def is_prose(line: str) -> bool:
     """Long enough to be a sentence of prose, not a label, a link or an image stub."""
-    return len(line.split()) >= PROSE_WORDS
+    return word_count(line) >= PROSE_WORDS
 
 
 def prose_words(paragraphs: Iterable[str]) -> int:
     """Words in paragraphs long enough to be prose, not labels, links or image stubs."""
-    return sum(n for p in paragraphs if (n := len(p.split())) >= PROSE_WORDS)
+    return sum(n for p in paragraphs if (n := word_count(p)) >= PROSE_WORDS)
 
 
 def _descendant_blocks(box: HtmlElement) -> set[HtmlElement]:
