@@ -36,8 +36,7 @@ def word_count(text: str) -> int:
     words = len(text.split())
     if text.isascii():
         return words
-    unspaced = len(_UNSPACED.findall(text))
-    return words + unspaced // UNSPACED_WORD_CHARS if unspaced else words
+    return words + len(_UNSPACED.findall(text)) // UNSPACED_WORD_CHARS
 
 
 def normalize_text(text: str) -> str:

@@ -102,9 +102,7 @@ def block_weight(block: Block) -> float:
     and comma; link text counts against, so a menu's box loses to the article's."""
     length = len(block.text)
     linked = block.link_chars
-    if linked > LINK_HEAVY * length:
-        return -float(linked)
-    if length < SHORT_BLOCK:
+    if linked > LINK_HEAVY * length or length < SHORT_BLOCK:
         return -float(linked)
     own = length - linked
     punctuation = block.text.count(",") + block.text.count(". ")
@@ -142,8 +140,9 @@ class _Walk:
         if not text or not self.holders:
             return
         beside = self.beside_boxes[-1] if self.beside_boxes else None
-        block = Block(text, self.holders[-1], min(linked, len(text)), self.comments_depth > 0,
-                      links, 2 * furniture > len(text), beside)
+        block = Block(text, self.holders[-1], link_chars=min(linked, len(text)),
+                      in_comments=self.comments_depth > 0, links=links,
+                      furniture=2 * furniture > len(text), beside=beside)
         self.blocks.append(block)
         weight = block_weight(block)
         if (block.in_comments or block.furniture) and weight > 0:
